@@ -1,0 +1,315 @@
+package classifier
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/highroad/highroad/message"
+)
+
+// orgName is a run of capitalised words, with the small words that may sit
+// inside a company's name.
+const orgName = `((?:[\p{Lu}0-9][\p{L}\p{N}&'’.+-]*)(?:[ ](?:[\p{Lu}0-9&][\p{L}\p{N}&'’.+-]*|of|and|de|du|des|la|le|y|und|van|der|den|for|für|the|&))*)`
+
+// companyAnchors find "at Acme", "bei Acme", "chez Acme"; strong anchors
+// weigh more than the ones that also introduce other things.
+var companyAnchors = []struct {
+	re     *regexp.Regexp
+	weight int
+}{
+	{regexp.MustCompile(`(?i:interest in|interested in|applying (?:to|at|with)|application (?:to|with|at)|position at|role at|opportunity at|opportunities at|careers? at|jobs? at|join|joining|team at|here at|on behalf of|working (?:at|for)|work at|time at|candidacy at|journey at|at|bei|chez|au sein de|au sein d'|rejoindre|bij|met de|para|unirte a|formar parte de|equipo de|team van|l'équipe|l’équipe|l'équipe de|l’équipe de|équipe de) ` + orgName), 3},
+	{regexp.MustCompile(`(?i:the|das|le|la|el|het|our|unser) ` + orgName + ` (?i:team|hiring team|recruiting team|talent team|people team|family|recruitment team|talent acquisition team|karriere-team|recruiting-team|hr team|equipo)\b`), 3},
+	{regexp.MustCompile(orgName + `(?:'s|’s) (?i:team|hiring|recruiting|talent|people|careers)`), 3},
+	{regexp.MustCompile(`(?i:with|from|for|für|pour|en|voor|von) ` + orgName), 1},
+}
+
+// notOrg are capitalised words that start sentences or name other things.
+var notOrg = map[string]bool{
+	"unfortunately": true, "thank": true, "thanks": true, "we": true, "i": true, "dear": true, "hi": true,
+	"hello": true, "you": true, "your": true, "our": true, "the": true, "this": true, "that": true,
+	"ihnen": true, "ihre": true, "ihrer": true, "ihr": true, "sie": true, "uns": true, "interesse": true,
+	"bewerbung": true, "stelle": true, "position": true, "team": true, "zukunft": true, "erfolg": true,
+	"vielen": true, "dank": true, "leider": true, "unternehmen": true, "greenhouse": true, "lever": true,
+	"workday": true, "linkedin": true, "indeed": true, "glassdoor": true, "smartrecruiters": true,
+	"personio": true, "recruitee": true, "teamtailor": true, "workable": true, "ashby": true,
+	"monday": true, "tuesday": true, "wednesday": true, "thursday": true, "friday": true, "this time": true,
+	"january": true, "february": true, "march": true, "april": true, "may": true, "june": true, "july": true,
+	"august": true, "september": true, "october": true, "november": true, "december": true,
+	"vous": true, "nous": true, "votre": true, "notre": true, "madame": true, "monsieur": true,
+	"usted": true, "nuestro": true, "nuestra": true, "je": true, "jouw": true, "uw": true, "ons": true,
+	"onze": true, "hr": true, "talent": true, "recruiting": true, "people": true, "careers": true,
+	"human resources": true, "talent acquisition": true, "a": true, "an": true, "le": true, "la": true,
+	"el": true, "los": true, "las": true, "de": true, "het": true, "een": true, "die": true, "der": true,
+	"das": true, "cv": true, "re": true, "aw": true, "please": true, "best": true, "kind": true,
+	"inc": true, "ltd": true, "gmbh": true, "llc": true, "ag": true, "plc": true, "bv": true, "sa": true,
+	"sl": true, "sas": true, "se": true, "co": true, "corp": true, "limited": true,
+}
+
+var legalForm = regexp.MustCompile(`(?i)[ ,]+(?:gmbh(?: & co\.? kg)?|ag|se|kg|inc\.?|ltd\.?|llc|plc|b\.?v\.?|n\.?v\.?|s\.?a\.?s?\.?|s\.?l\.?u?\.?|sarl|s\.?r\.?l\.?|co\.?|corp\.?|limited)$`)
+
+type orgVote struct {
+	name  string
+	score int
+}
+
+// company picks the employer's name by votes from several places: phrases in
+// the subject and text, the sender's display name, the signature, and the
+// sender's domain, which confirms the others.
+func company(m *message.Message, sig []string, contact string) string {
+	votes := map[string]*orgVote{}
+	add := func(name string, w int) {
+		name = tidyOrg(name)
+		key := orgKey(name)
+		if key == "" || len(key) < 2 || notOrg[strings.ToLower(name)] || notOrg[key] || orgKey(contact) == key ||
+			contact != "" && strings.Contains(orgKey(contact), key) || isRecipientName(name, m) {
+			return
+		}
+		if v := votes[key]; v != nil {
+			v.score += w
+			return
+		}
+		votes[key] = &orgVote{name: name, score: w}
+	}
+	text := m.Text
+	if len(text) > 3000 {
+		text = text[:3000]
+	}
+	for _, src := range []string{m.Subject, text} {
+		for _, a := range companyAnchors {
+			for _, mm := range a.re.FindAllStringSubmatch(src, 12) {
+				add(mm[1], a.weight)
+			}
+		}
+	}
+	if n := displayOrg(m.From.Name); n != "" {
+		add(n, 3)
+	}
+	for i, l := range sigOrgs(sig, contact) {
+		add(l, max(1, 2-i))
+	}
+	labels := domainLabels(m)
+	var best *orgVote
+	for key, v := range votes {
+		for _, l := range labels {
+			if l != "" && (key == l || len(key) >= 4 && strings.HasPrefix(l, key) || len(l) >= 4 && strings.HasPrefix(key, l)) {
+				v.score += 4
+				break
+			}
+		}
+		if best == nil || v.score > best.score || v.score == best.score && len(v.name) < len(best.name) {
+			best = v
+		}
+	}
+	if best != nil {
+		// Prefer the fuller form of the same name: "Velora Foods" over "Velora".
+		for key, v := range votes {
+			if v != best && strings.HasPrefix(key, orgKey(best.name)) && len(v.name) > len(best.name) &&
+				strings.HasPrefix(v.name, best.name+" ") {
+				return v.name
+			}
+		}
+		return best.name
+	}
+	if len(labels) > 0 && labels[0] != "" {
+		return titleCase(labels[0])
+	}
+	return ""
+}
+
+func isRecipientName(name string, m *message.Message) bool {
+	k := orgKey(name)
+	for _, a := range m.To {
+		if a.Name != "" && (orgKey(a.Name) == k || strings.Contains(orgKey(a.Name), k)) {
+			return true
+		}
+	}
+	return false
+}
+
+// tidyOrg trims connectors and punctuation left at the ends of a match.
+func tidyOrg(s string) string {
+	if i := strings.Index(s, ". "); i > 0 {
+		s = s[:i]
+	}
+	s = legalForm.ReplaceAllString(s, "")
+	s = strings.TrimSpace(strings.Trim(s, ".,;:!?'’\"()- "))
+	words := strings.Fields(s)
+	for len(words) > 0 {
+		last := strings.ToLower(words[len(words)-1])
+		if last == "of" || last == "and" || last == "de" || last == "du" || last == "des" || last == "la" ||
+			last == "le" || last == "y" || last == "und" || last == "van" || last == "der" || last == "den" ||
+			last == "for" || last == "für" || last == "the" || last == "&" || last == "team" || last == "s" {
+			words = words[:len(words)-1]
+			continue
+		}
+		break
+	}
+	if len(words) == 0 || len(words) > 5 {
+		return ""
+	}
+	out := strings.TrimRight(strings.Join(words, " "), ".'’")
+	out = strings.TrimSuffix(strings.TrimSuffix(out, "'s"), "’s")
+	return out
+}
+
+// orgKey folds a name for comparison: letters and digits only, legal form
+// dropped.
+func orgKey(s string) string {
+	s = legalForm.ReplaceAllString(s, "")
+	var b strings.Builder
+	s = strings.ReplaceAll(s, "&", " and ")
+	for _, r := range foldString(s) {
+		if r != ' ' && r != '\'' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// orgSuffixes are the words ATS and teams add around a company's name in a
+// display name: "Acme Careers", "Talent at Acme", "Recrutement Acme".
+var orgSuffixes = regexp.MustCompile(`(?i)\b(?:careers?|jobs?|recruiting|recruitment|talent(?: acquisition)?|hiring(?: team)?|people(?: team)?|hr|team|teams|karriere|bewerbermanagement|personalabteilung|recrutement|rh|empleo|reclutamiento|rrhh|selección|werving(?: en selectie)?|vacatures|notifications?|no-?reply|via [\w.-]+|équipe|equipo|the)\b`)
+
+func displayOrg(name string) string {
+	if name == "" || displayPerson(name) != "" && !strings.ContainsAny(name, "(|@") {
+		return ""
+	}
+	for _, sep := range []string{" at ", " @ ", " from ", " bei ", " chez ", " bij ", " de "} {
+		if i := strings.Index(name, sep); i > 0 {
+			name = name[i+len(sep):]
+		}
+	}
+	if i := strings.Index(name, "("); i >= 0 {
+		if j := strings.Index(name[i:], ")"); j > 0 {
+			name = name[i+1 : i+j]
+		}
+	}
+	for _, sep := range []string{" | ", " - ", " – ", " via "} {
+		if i := strings.Index(name, sep); i > 0 {
+			left, right := name[:i], name[i+len(sep):]
+			if personName(left) != "" || sep == " via " {
+				name = right
+				if sep == " via " {
+					name = left
+				}
+			} else {
+				name = left
+			}
+		}
+	}
+	name = strings.Join(strings.Fields(orgSuffixes.ReplaceAllString(name, " ")), " ")
+	return name
+}
+
+// sigOrgs returns signature lines that read as an organisation: short,
+// capitalised, with no contact details, taken apart at "|" and ",".
+func sigOrgs(sig []string, contact string) []string {
+	if len(sig) == 0 {
+		return nil
+	}
+	from := 1
+	if !isClosing(sig[0]) {
+		i, _ := unclosedSigner(sig)
+		if i < 0 {
+			return nil
+		}
+		from = i
+	}
+	var out []string
+	for i, l := range sig[from:] {
+		if i > 8 {
+			break
+		}
+		if strings.Contains(strings.ToLower(l), "powered by") || strings.ContainsAny(l, "0123456789@") {
+			continue
+		}
+		for _, part := range strings.FieldsFunc(l, func(r rune) bool { return r == '|' || r == ',' || r == '•' || r == '·' }) {
+			part = strings.TrimSpace(strings.TrimLeft(part, "-–— "))
+			if part == "" || strings.ContainsAny(part, ":/+") || len(part) > 40 || singleName(part) && i == 0 ||
+				contact != "" && (orgKey(part) == orgKey(contact) || strings.HasPrefix(orgKey(contact), orgKey(part))) {
+				continue
+			}
+			r, _ := utf8.DecodeRuneInString(part)
+			if !unicode.IsUpper(r) || hasTitleWord(part) || len(strings.Fields(part)) > 5 || strings.HasSuffix(part, ".") && !legalForm.MatchString(part) {
+				continue
+			}
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+var titleWords = regexp.MustCompile(`(?i)\b(?:recruiter\w*|talent|manager\w*|director\w*|head|lead|partner|coordinat\w*|specialist|sourcer|hr|human|people|officer|assistant\w*|engineer\w*|consultant\w*|advisor|adviser|business|senior|junior|referent\w*|leiter\w*|leitung|personal\w*|responsable|chargée?|chargé|reclutador\w*|técnic\w*|tecnic\w*|medewerker|adviseur|team|department|abteilung|st\.|str\.|straße|strasse|street|road|avenue|tel|phone|mobile|www|http|regards|greetings|grüße|groet\w*|saludos|cordialement|gmbh geschäftsführ\w*|geschäftsführ\w*|amtsgericht|registergericht|sitz|ceo|founder|cto|coo|cfo)\b`)
+
+func hasTitleWord(s string) bool { return titleWords.MatchString(s) }
+
+// freemail are mailbox providers whose domain says nothing of the employer.
+var freemail = map[string]bool{
+	"gmail": true, "googlemail": true, "outlook": true, "hotmail": true, "yahoo": true, "icloud": true,
+	"me": true, "mac": true, "gmx": true, "web": true, "orange": true, "free": true, "laposte": true,
+	"proton": true, "protonmail": true, "live": true, "aol": true, "t-online": true, "tonline": true,
+	"ziggo": true, "kpnmail": true, "hetnet": true, "telefonica": true, "wanadoo": true, "sfr": true,
+	"fastmail": true, "mail": true, "email": true, "posteo": true, "mailbox": true, "example": true,
+}
+
+// domainLabels returns the organisation part of the sender's domains:
+// "northwind" for jobs.northwind.com; for an ATS, the company sub-domain
+// or mailbox ("acme" in acme@myworkday.com) when it has one.
+func domainLabels(m *message.Message) []string {
+	var out []string
+	addrs := append([]message.Address{m.From}, m.ReplyTo...)
+	for _, a := range addrs {
+		d := a.Domain()
+		if d == "" {
+			continue
+		}
+		parts := strings.Split(d, ".")
+		if matchAnyDomain(d, atsDomains) {
+			if len(parts) > 2 && !isRobotWord(parts[0]) && parts[0] != "hire" && parts[0] != "us" && parts[0] != "eu" && parts[0] != "mail" {
+				out = append(out, orgKey(parts[0]))
+			} else if !isRobotWord(a.Local()) && !IsRobotLocal(a.Local()) {
+				out = append(out, orgKey(a.Local()))
+			}
+			continue
+		}
+		label := registrable(parts)
+		if !freemail[label] {
+			out = append(out, orgKey(label))
+		}
+	}
+	return out
+}
+
+func isRobotWord(s string) bool {
+	switch s {
+	case "jobs", "careers", "mail", "email", "noreply", "no-reply", "notifications", "talent", "recruiting", "hr", "info", "apply", "app":
+		return true
+	}
+	return false
+}
+
+// IsRobotLocal reports whether a local part alone marks a robot.
+func IsRobotLocal(local string) bool { return IsRobot(message.Address{Addr: local + "@x.invalid"}) }
+
+// registrable returns the label before the public suffix, handling the
+// two-part suffixes common in the supported countries (co.uk, com.es...).
+func registrable(parts []string) string {
+	n := len(parts)
+	if n < 2 {
+		return ""
+	}
+	if n >= 3 && (parts[n-2] == "co" || parts[n-2] == "com" || parts[n-2] == "org" || parts[n-2] == "ac") {
+		return parts[n-3]
+	}
+	return parts[n-2]
+}
+
+func titleCase(s string) string {
+	if s == "" {
+		return ""
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[size:]
+}

@@ -1,0 +1,213 @@
+package classifier
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/highroad/highroad/message"
+)
+
+// roleAnchors are the phrases after which mail names the job, per language.
+// Only the anchor is matched here; roleAt reads the title that follows.
+var roleAnchors = map[string]*regexp.Regexp{
+	"en": regexp.MustCompile(`(?i)\b(?:(?:position|role|job|opening|vacancy|post)(?: title)? (?:of|as)(?: an?| the)?|(?:application|applying|applied|candidacy|interest|interviewing|interviews?|considering you) (?:for|to)(?: be)?(?: the| our| a| an| this)?|for (?:the|our|this) (?:position|role|opening|vacancy) (?:of|as)(?: an?)?)\s`),
+	"de": regexp.MustCompile(`(?i)\b(?:bewerbung(?:en)?|beworben|interesse) (?:als|für|auf|um|an)(?: die| eine| unsere| den| das| der)?(?:(?: ausgeschriebene| vakante| offene)? (?:position|stelle|stellenanzeige|vakanz|rolle)(?: als| des| der| zum| zur| im| in)?)?\s|\b(?:position|stelle|rolle) (?:als|des|der|zum|zur)\s`),
+	"fr": regexp.MustCompile(`(?i)\b(?:(?:au |pour le |le |du |ce )?poste|l'offre|l’offre|offre) (?:de |d'|d’|:\s?)|\bcandidature (?:au poste |pour le poste |à l'offre |à l’offre )?(?:de |d'|d’|pour |au |en tant que )|\ben tant que\s`),
+	"es": regexp.MustCompile(`(?i)\b(?:puesto|posición|posicion|vacante|rol|oferta)(?: de empleo)? (?:de|como|para)(?: el| la)?\s|\bcandidatura (?:para|al puesto de|a la posición de|a la vacante de|como)(?: el puesto de| la posición de| la vacante de| el| la)?\s`),
+	"nl": regexp.MustCompile(`(?i)\b(?:functie|vacature|positie|rol) (?:van|als|voor|:)(?: de)?\s|\bsollicitatie (?:voor|als|op|naar)(?: de| het)?(?: functie| vacature| positie)?(?: van| als)?\s`),
+}
+
+// beforeNoun matches the English habit of naming the title before the word
+// "role": "for the Senior Backend Engineer role".
+var beforeNoun = regexp.MustCompile(`\b(?:the|our|this|a|an|your|that)\s+((?:[\p{Lu}0-9][\p{L}\p{N}+#/&.'’-]*\s+(?:(?:of|and|for|&|-|–)\s+)?){0,6}?[\p{Lu}0-9][\p{L}\p{N}+#/&.'’-]*(?:\s*\([^)]{1,30}\))?)\s+(?:role|position|post|opening|vacancy|job|gig|opportunity|vacature|functie)\b`)
+
+// labelLine matches a "Role: X" line of a portal's status mail.
+var labelLine = regexp.MustCompile(`(?im)^[ \t*]*(?:job title|job|role|position|vacancy|opening|title|requisition|stelle|stellenbezeichnung|stellentitel|poste|intitulé du poste|offre|puesto|vacante|oferta|functie|vacature|functietitel)[ \t*]*:[ \t*]*(\S.*)$`)
+
+// subjectRole matches subjects such as "Your application for X at Y".
+var subjectRole = regexp.MustCompile(`(?i)^(?:(?:re|aw|fwd?|wg|tr|rv)\s?:\s*)*(?:your |ihre |deine |votre |ta |tu |su |je |uw )?(?:application|candidacy|candidature|bewerbung|candidatura|sollicitatie|update on your application|application update|regarding your application|thank you for applying|thanks for applying)(?: for| to| als| für| auf| pour| au poste de| para| voor| als|\s?:| -| –| \|)+\s*`)
+
+// subjectLead matches subjects that start with a title: "Senior PM at Foo".
+var subjectLead = regexp.MustCompile(`^((?:[\p{Lu}0-9][\p{L}\p{N}+#/&.'’()-]*\s?){1,6}?)\s(?:at|@|bei|chez|en|bij|[-–|])\s`)
+
+// role finds the job title as written.
+func role(m *message.Message, lang string) string {
+	if loc := subjectRole.FindStringIndex(m.Subject); loc != nil {
+		if r := roleAt(m.Subject[loc[1]:], lang); r != "" {
+			return r
+		}
+	}
+	text := m.Text
+	if len(text) > 4000 {
+		text = text[:4000]
+	}
+	if mm := labelLine.FindStringSubmatch(text); mm != nil {
+		if r := roleAt(mm[1], lang); r != "" {
+			return r
+		}
+	}
+	best, bestAt := "", len(text)+1
+	if lang == "en" {
+		for _, mm := range beforeNoun.FindAllStringSubmatchIndex(text, 8) {
+			if r := roleAt(text[mm[2]:mm[3]], lang); r != "" {
+				best, bestAt = r, mm[0]
+				break
+			}
+		}
+	}
+	for _, l := range []string{lang, "en"} {
+		re := roleAnchors[l]
+		if re == nil {
+			continue
+		}
+		for _, loc := range re.FindAllStringIndex(text, 8) {
+			if loc[0] >= bestAt {
+				break
+			}
+			if r := roleAt(text[loc[1]:], l); r != "" {
+				best, bestAt = r, loc[0]
+				break
+			}
+		}
+	}
+	if best != "" {
+		return best
+	}
+	if mm := subjectLead.FindStringSubmatch(m.Subject); mm != nil {
+		return roleAt(mm[1], lang)
+	}
+	return ""
+}
+
+// genderMark matches the "(m/w/d)", "H/F", "(f/m/x)" that job ads add.
+var genderMark = regexp.MustCompile(`(?i)\s*[(\[]?\b[mwfdhxv*]\s?/\s?[mwfdhxv*](?:\s?/\s?[mwfdhxv*])?\b[)\]]?\s*$`)
+
+var quotes = map[rune]rune{'"': '"', '“': '”', '„': '“', '«': '»', '‘': '’', '\'': '\'', '‹': '›', '”': '”'}
+
+// roleAt reads the title at the start of s.
+func roleAt(s, lang string) string {
+	s = strings.TrimLeft(s, " \t")
+	if r, size := utf8.DecodeRuneInString(s); quotes[r] != 0 {
+		end := strings.IndexRune(s[size:], quotes[r])
+		if end > 0 && end < 100 {
+			return tidyRole(s[size : size+end])
+		}
+		s = s[size:]
+	}
+	if i := strings.IndexAny(s, "\n,;:!?\"“”«»[]"); i >= 0 {
+		s = s[:i]
+	}
+	s = genderMark.ReplaceAllString(s, "")
+	if i := strings.Index(s, "("); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.Index(s, ". "); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimRight(s, ". ")
+	if len(s) > 100 {
+		s = s[:100]
+	}
+	s = cutRole(s, lang)
+	r := tidyRole(s)
+	if lang == "en" || lang == "de" {
+		if c, _ := utf8.DecodeRuneInString(r); !unicode.IsUpper(c) && !unicode.IsDigit(c) {
+			return ""
+		}
+	}
+	return r
+}
+
+// stopAlways end a title wherever they stand; stopBeforeLower end it only
+// when a lower-case word follows ("Sales and Marketing Manager" stays whole,
+// "Designer and we" does not).
+var (
+	stopAlways = []string{" at ", " @ ", " with ", " bei ", " chez ", " au sein", " bij ", " within ",
+		" has ", " have ", " was ", " is ", " ist ", " est ", " es ", " ha ", " que ", " that ", " which ",
+		" who ", " we ", " wir ", " nous ", " hemos ", " will ", " wurde ", " heeft ", " hat ", " - ",
+		" – ", " — ", " | ", " (ref", " ref.", " req", " job id", " #", " here", " on ", " a été",
+		" n'a ", " n’a ", " no ", " not ", " nicht ", " niet ", " ne ", " dans ", " hier", " van onze",
+		" in unserem", " in unserer", " in our", " in the ", " to ", " posted", " ausgeschrieben",
+		" haben ", " hebben ", " zijn ", " sind ", " werden ", " wordt ", " a ", " et nous", " y hemos"}
+	stopBeforeLower = []string{" and ", " und ", " et ", " y ", " en ", " for ", " in ", " für ",
+		" pour ", " para ", " voor ", " met ", " mit ", " con ", " avec ", " of ", " op "}
+)
+
+// roleNouns follow a title and end it: "the X position in Berlin".
+var roleNouns = []string{" position", " role", " opening", " vacancy", " job ", " post ", " stelle", " poste ",
+	" puesto", " functie", " vacature", " positie", " rolle", " vacante"}
+
+func cutRole(s, lang string) string {
+	low := strings.ToLower(s) + " "
+	end := len(s)
+	for _, n := range roleNouns {
+		if i := strings.Index(low, n); i > 0 && i < end {
+			end = i
+		}
+	}
+	for _, stop := range stopAlways {
+		if i := strings.Index(low, stop); i >= 0 && i < end {
+			end = i
+		}
+	}
+	if lang == "es" {
+		if i := strings.Index(low, " en "); i >= 0 && i < end {
+			end = i
+		}
+	}
+	for _, stop := range stopBeforeLower {
+		for from := 0; from < end; {
+			i := strings.Index(low[from:], stop)
+			if i < 0 || from+i >= end {
+				break
+			}
+			i += from
+			next, _ := utf8.DecodeRuneInString(s[min(len(s), i+len(stop)):])
+			if unicode.IsLower(next) && !(stop == " en " && lang == "fr") {
+				end = i
+				break
+			}
+			from = i + 1
+		}
+	}
+	return s[:end]
+}
+
+var roleNoise = map[string]bool{
+	"position": true, "role": true, "job": true, "opening": true, "vacancy": true, "post": true,
+	"stelle": true, "poste": true, "puesto": true, "functie": true, "vacature": true, "positie": true,
+	"the": true, "a": true, "an": true, "our": true, "this": true, "your": true, "le": true, "la": true,
+	"el": true, "die": true, "der": true, "den": true, "het": true, "een": true, "de": true, "rolle": true,
+	"vacante": true, "posición": true, "position:": true, "opportunity": true,
+}
+
+// tidyRole drops the words around a title ("the", "position") and refuses
+// what cannot be one.
+func tidyRole(s string) string {
+	s = genderMark.ReplaceAllString(s, "")
+	s = strings.Trim(strings.TrimSpace(s), `"'“”«»‚‘’„ .-–`)
+	s = strings.TrimPrefix(s, "l'")
+	s = strings.TrimPrefix(s, "l’")
+	words := strings.Fields(s)
+	for len(words) > 0 && roleNoise[strings.ToLower(words[0])] {
+		words = words[1:]
+	}
+	for len(words) > 0 && roleNoise[strings.ToLower(words[len(words)-1])] {
+		words = words[:len(words)-1]
+	}
+	if len(words) == 0 || len(words) > 9 {
+		return ""
+	}
+	r, _ := utf8.DecodeRuneInString(words[0])
+	if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+		return ""
+	}
+	out := strings.Join(words, " ")
+	switch strings.ToLower(out) {
+	case "us", "you", "it", "them", "me", "uns", "nous", "vous", "nosotros", "ons", "u", "jou":
+		return ""
+	}
+	return out
+}

@@ -1,0 +1,111 @@
+package message
+
+import (
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// htmlToText renders HTML as plain text the way a reader sees it: block
+// elements start new lines, invisible elements are dropped, entities are
+// decoded. Blockquotes are rendered as "> " lines so that quote detection
+// works on HTML mail too.
+func htmlToText(src string) string {
+	z := html.NewTokenizer(strings.NewReader(src))
+	var w textWriter
+	skip := 0
+	quote := 0
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return w.String()
+		case html.TextToken:
+			if skip == 0 {
+				w.text(string(z.Text()), quote)
+			}
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			end := tt == html.EndTagToken
+			switch a {
+			case atom.Script, atom.Style, atom.Head, atom.Title, atom.Template, atom.Noscript:
+				if tt == html.StartTagToken {
+					skip++
+				} else if end && skip > 0 {
+					skip--
+				}
+			case atom.Blockquote:
+				if end {
+					quote = max(0, quote-1)
+				} else if tt == html.StartTagToken {
+					quote++
+				}
+				w.newline(quote)
+			case atom.Br:
+				w.newline(quote)
+			case atom.P, atom.Div, atom.Tr, atom.Table, atom.Li, atom.Ul, atom.Ol,
+				atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Hr,
+				atom.Section, atom.Article, atom.Header, atom.Footer, atom.Center:
+				w.paragraph(quote)
+			case atom.Td, atom.Th:
+				w.gap()
+			}
+		}
+	}
+}
+
+// textWriter collects text with HTML's whitespace rules: runs of spaces fold
+// into one, and lines only break where elements say so.
+type textWriter struct {
+	b       strings.Builder
+	pending string // the line break waiting to be written
+	space   bool
+	bol     bool // at the beginning of a line
+}
+
+func (w *textWriter) text(s string, quote int) {
+	for _, f := range strings.FieldsFunc(s, isHTMLSpace) {
+		if w.pending != "" {
+			w.b.WriteString(w.pending)
+			w.pending = ""
+			w.bol = true
+		}
+		if w.bol || w.b.Len() == 0 {
+			w.b.WriteString(strings.Repeat("> ", quote))
+		} else if w.space || startsWithSpace(s) {
+			w.b.WriteByte(' ')
+		}
+		w.b.WriteString(f)
+		w.space, w.bol = false, false
+		s = s[strings.Index(s, f)+len(f):]
+	}
+	if len(s) > 0 && isHTMLSpace(rune(s[len(s)-1])) {
+		w.space = true
+	}
+}
+
+func startsWithSpace(s string) bool { return s != "" && isHTMLSpace(rune(s[0])) }
+
+func isHTMLSpace(r rune) bool {
+	return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\f' || r == '\u00a0'
+}
+
+func (w *textWriter) newline(int) {
+	if w.b.Len() > 0 && w.pending != "\n\n" {
+		w.pending += "\n"
+	}
+	w.space = false
+}
+
+func (w *textWriter) paragraph(int) {
+	if w.b.Len() > 0 {
+		w.pending = "\n\n"
+	}
+	w.space = false
+}
+
+func (w *textWriter) gap() { w.space = true }
+
+func (w *textWriter) String() string { return w.b.String() + "\n" }
