@@ -9,6 +9,7 @@
 package classifier
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 
@@ -211,13 +212,15 @@ func matchAnyDomain(d string, list []string) bool {
 // decide adds up the evidence and applies the gates.
 func (c *Classifier) decide(m *message.Message, res *Result) {
 	var job, decision bool
-	var after, before int
+	var after, before, decided int
 	for _, h := range res.Hits {
 		switch h.Signal {
 		case Job:
 			job = true
 		case Decision:
 			decision = true
+			decided += h.Weight
+			continue
 		case AfterInterview:
 			after += h.Weight
 			continue
@@ -227,6 +230,11 @@ func (c *Classifier) decide(m *message.Message, res *Result) {
 		}
 		res.Score += h.Weight
 	}
+	if cap := c.set.DecisionCap; cap > 0 && decided > cap {
+		decided = cap
+		res.Notes = append(res.Notes, fmt.Sprintf("decision rules capped at %d", cap))
+	}
+	res.Score += decided
 	switch {
 	case after > before:
 		res.Stage = StageAfterInterview

@@ -55,8 +55,10 @@ type Rule struct {
 
 // RuleSet is a complete rule set with its decision threshold.
 type RuleSet struct {
-	Threshold int    `yaml:"threshold" json:"threshold"`
-	Rules     []Rule `yaml:"rules" json:"rules"`
+	Threshold int `yaml:"threshold" json:"threshold"`
+	// DecisionCap bounds what decision rules add up to; 0 means no bound.
+	DecisionCap int    `yaml:"decision_cap,omitempty" json:"decision_cap,omitempty"`
+	Rules       []Rule `yaml:"rules" json:"rules"`
 }
 
 // Changes are a user's edits to a rule set: rules added or replaced by id
@@ -155,7 +157,7 @@ func (r *Rule) Validate() error {
 
 // Apply returns a copy of rs with the changes made.
 func (rs *RuleSet) Apply(c Changes) (*RuleSet, error) {
-	out := &RuleSet{Threshold: rs.Threshold}
+	out := &RuleSet{Threshold: rs.Threshold, DecisionCap: rs.DecisionCap}
 	if c.Threshold != 0 {
 		out.Threshold = c.Threshold
 	}
