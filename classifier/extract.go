@@ -197,6 +197,10 @@ var teamWords = map[string]bool{
 	"bewerbungen": true, "applications": true, "application": true, "candidates": true,
 	"candidate": true, "portal": true, "system": true, "mail": true, "email": true, "company": true,
 	"and": true, "und": true, "et": true, "y": true, "en": true, "at": true, "of": true,
+	"departamento": true, "recursos": true, "humanos": true, "ressources": true, "humaines": true,
+	"personeelszaken": true, "afdeling": true, "abteilung": true, "service": true, "gemeente": true,
+	"agglomeration": true, "mairie": true, "ayuntamiento": true, "stadt": true, "ville": true,
+	"universiteit": true, "university": true, "universidad": true, "universite": true, "hochschule": true,
 	"thank": true, "thanks": true, "regards": true, "best": true, "your": true, "our": true,
 }
 
@@ -222,7 +226,8 @@ func personName(s string) string {
 			continue
 		}
 		r, _ := utf8.DecodeRuneInString(w)
-		if !unicode.IsUpper(r) || teamWords[foldString(w)] {
+		f := foldString(w)
+		if !unicode.IsUpper(r) || teamWords[f] || strings.Contains(f, "team") || strings.Contains(f, "recruit") {
 			return ""
 		}
 		for _, c := range w {
@@ -287,6 +292,9 @@ func plausibleSender(n string, m *message.Message, signed string) bool {
 	local := m.From.Local()
 	if !IsRobot(m.From) && !roleMailboxes[local] {
 		return true
+	}
+	if signed != "" && orgKey(signed) != key {
+		return false // a robot's display name is the company; the signer is the person
 	}
 	if signed != "" && (orgKey(signed) == key || strings.Contains(key, orgKey(signed))) {
 		return true

@@ -43,11 +43,11 @@ var notOrg = map[string]bool{
 	"human resources": true, "talent acquisition": true, "a": true, "an": true, "le": true, "la": true,
 	"el": true, "los": true, "las": true, "de": true, "het": true, "een": true, "die": true, "der": true,
 	"das": true, "cv": true, "re": true, "aw": true, "please": true, "best": true, "kind": true,
-	"inc": true, "ltd": true, "gmbh": true, "llc": true, "ag": true, "plc": true, "bv": true, "sa": true,
+	"grussen": true, "grusse": true, "weg": true, "unterlagen": true, "seleccion": true, "inc": true, "ltd": true, "gmbh": true, "llc": true, "ag": true, "plc": true, "bv": true, "sa": true,
 	"sl": true, "sas": true, "se": true, "co": true, "corp": true, "limited": true,
 }
 
-var legalForm = regexp.MustCompile(`(?i)[ ,]+(?:gmbh(?: & co\.? kg)?|ag|se|kg|inc\.?|ltd\.?|llc|plc|b\.?v\.?|n\.?v\.?|s\.?a\.?s?\.?|s\.?l\.?u?\.?|sarl|s\.?r\.?l\.?|co\.?|corp\.?|limited)$`)
+var legalForm = regexp.MustCompile(`(?i)[ ,]+(?:gmbh(?: & co\.? kg)?|ag|se|kg|inc\.?|ltd\.?|llc|llp|plc|pvt\.?(?: ltd\.?)?|\(pty\)(?: ltd\.?)?|pty(?: ltd\.?)?|b\.?v\.?|n\.?v\.?|s\.?a\.?(?: de c\.?v\.?)?s?\.?|s\.?l\.?u?\.?|sarl|s\.?r\.?l\.?|co\.?|corp\.?|limited)$`)
 
 type orgVote struct {
 	name  string
@@ -241,7 +241,7 @@ func sigOrgs(sig []string, contact string) []string {
 	return out
 }
 
-var titleWords = regexp.MustCompile(`(?i)\b(?:recruiter\w*|talent|manager\w*|director\w*|head|lead|partner|coordinat\w*|specialist|sourcer|hr|human|people|officer|assistant\w*|engineer\w*|consultant\w*|advisor|adviser|business|senior|junior|referent\w*|leiter\w*|leitung|personal\w*|responsable|chargée?|chargé|reclutador\w*|técnic\w*|tecnic\w*|medewerker|adviseur|team|department|abteilung|st\.|str\.|straße|strasse|street|road|avenue|tel|phone|mobile|www|http|regards|greetings|grüße|groet\w*|saludos|cordialement|gmbh geschäftsführ\w*|geschäftsführ\w*|amtsgericht|registergericht|sitz|ceo|founder|cto|coo|cfo)\b`)
+var titleWords = regexp.MustCompile(`(?i)\b(?:recruiter\w*|talent|manager\w*|director\w*|head|lead|partner|coordinat\w*|specialist|sourcer|hr|human|people|officer|assistant\w*|engineer\w*|consultant\w*|advisor|adviser|business|senior|junior|referent\w*|leiter\w*|leitung|personal\w*|responsable|chargée?|chargé|reclutador\w*|técnic\w*|tecnic\w*|medewerker|adviseur|team|department|abteilung|st\.|str\.|straße|strasse|street|road|avenue|tel|phone|mobile|www|http|regards|greetings|grüße|groet\w*|saludos|cordialement|gmbh geschäftsführ\w*|geschäftsführ\w*|amtsgericht|registergericht|sitz|ceo|founder|cto|coo|cfo|directeur|directrice|director[a]?|directeur|associ[ée]e?|avocat[e]?|abogad[ao]|arquitect[ao]|gerente|jefe|jefa|responsable|gestionnaire|charg[ée]e?|conseill[eè]re?|asesor[a]?|t[ée]cnic[ao]|algemeen|directeur|manager|hoofd|beleidsmedewerker|adviseur|recruiter|consultant[e]?|consultora?|selecci[oó]n|atracci[oó]n|talento|contrataci[oó]n|tarification|geschäftsleitung|inhaber[in]*|büroleitung|leitung|sachbearbeiter[in]*)\b`)
 
 func hasTitleWord(s string) bool { return titleWords.MatchString(s) }
 

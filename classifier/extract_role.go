@@ -13,10 +13,10 @@ import (
 // Only the anchor is matched here; roleAt reads the title that follows.
 var roleAnchors = map[string]*regexp.Regexp{
 	"en": regexp.MustCompile(`(?i)\b(?:(?:position|role|job|opening|vacancy|post)(?: title)? (?:of|as)(?: an?| the)?|(?:application|applying|applied|candidacy|interest|interviewing|interviews?|considering you) (?:for|to)(?: be)?(?: the| our| a| an| this)?|for (?:the|our|this) (?:position|role|opening|vacancy) (?:of|as)(?: an?)?)\s`),
-	"de": regexp.MustCompile(`(?i)\b(?:bewerbung(?:en)?|beworben|interesse) (?:als|für|auf|um|an)(?: die| eine| unsere| den| das| der)?(?:(?: ausgeschriebene| vakante| offene)? (?:position|stelle|stellenanzeige|vakanz|rolle)(?: als| des| der| zum| zur| im| in)?)?\s|\b(?:position|stelle|rolle) (?:als|des|der|zum|zur)\s`),
+	"de": regexp.MustCompile(`(?i)\b(?:bewerbung(?:en)?|beworben) (?:als|für|auf|um)(?: die| eine| unsere| den| das| der)?(?:(?: ausgeschriebene| vakante| offene)? (?:position|stelle|stellenanzeige|vakanz|rolle)(?: als| des| der| zum| zur| im| in)?)?\s|\b(?:position|stelle|rolle) (?:als|des|der|zum|zur)\s`),
 	"fr": regexp.MustCompile(`(?i)\b(?:(?:au |pour le |le |du |ce )?poste|l'offre|l’offre|offre) (?:de |d'|d’|:\s?)|\bcandidature (?:au poste |pour le poste |à l'offre |à l’offre )?(?:de |d'|d’|pour |au |en tant que )|\ben tant que\s`),
 	"es": regexp.MustCompile(`(?i)\b(?:puesto|posición|posicion|vacante|rol|oferta)(?: de empleo)? (?:de|como|para)(?: el| la)?\s|\bcandidatura (?:para|al puesto de|a la posición de|a la vacante de|como)(?: el puesto de| la posición de| la vacante de| el| la)?\s`),
-	"nl": regexp.MustCompile(`(?i)\b(?:functie|vacature|positie|rol) (?:van|als|voor|:)(?: de)?\s|\bsollicitatie (?:voor|als|op|naar)(?: de| het)?(?: functie| vacature| positie)?(?: van| als)?\s`),
+	"nl": regexp.MustCompile(`(?i)\b(?:functie|vacature|positie|rol)(?: van| als| voor| :)?(?: de)?\s|\bsollicitatie (?:voor|als|op|naar)(?: de| het)?(?: functie| vacature| positie)?(?: van| als)?\s`),
 }
 
 // beforeNoun matches the English habit of naming the title before the word
@@ -27,7 +27,7 @@ var beforeNoun = regexp.MustCompile(`\b(?:the|our|this|a|an|your|that)\s+((?:[\p
 var labelLine = regexp.MustCompile(`(?im)^[ \t*]*(?:job title|job|role|position|vacancy|opening|title|requisition|stelle|stellenbezeichnung|stellentitel|poste|intitulé du poste|offre|puesto|vacante|oferta|functie|vacature|functietitel)[ \t*]*:[ \t*]*(\S.*)$`)
 
 // subjectRole matches subjects such as "Your application for X at Y".
-var subjectRole = regexp.MustCompile(`(?i)^(?:(?:re|aw|fwd?|wg|tr|rv)\s?:\s*)*(?:your |ihre |deine |votre |ta |tu |su |je |uw )?(?:application|candidacy|candidature|bewerbung|candidatura|sollicitatie|update on your application|application update|regarding your application|thank you for applying|thanks for applying)(?: for| to| als| für| auf| pour| au poste de| para| voor| als|\s?:| -| –| \|)+\s*`)
+var subjectRole = regexp.MustCompile(`(?i)\b(?:application|candidacy|candidature|kandidatur|bewerbung|candidatura|sollicitatie|proceso(?: de selecci[óo]n)?|terugkoppeling(?: gesprek)?|application update|thank you for applying|thanks for applying)(?: for| to| als| für| auf| pour| au poste de| para| voor| als| voor de functie| als| naar de functie|\s?:| -| –| \|)+\s*`)
 
 // subjectLead matches subjects that start with a title: "Senior PM at Foo".
 var subjectLead = regexp.MustCompile(`^((?:[\p{Lu}0-9][\p{L}\p{N}+#/&.'’()-]*\s?){1,6}?)\s(?:at|@|bei|chez|en|bij|[-–|])\s`)
@@ -130,7 +130,11 @@ var (
 		" – ", " — ", " | ", " (ref", " ref.", " req", " job id", " #", " here", " on ", " a été",
 		" n'a ", " n’a ", " no ", " not ", " nicht ", " niet ", " ne ", " dans ", " hier", " van onze",
 		" in unserem", " in unserer", " in our", " in the ", " to ", " posted", " ausgeschrieben",
-		" haben ", " hebben ", " zijn ", " sind ", " werden ", " wordt ", " a ", " et nous", " y hemos"}
+		" haben ", " hebben ", " zijn ", " sind ", " werden ", " wordt ", " a ", " et nous", " y hemos",
+		" cette ", " ce ", " ces ", " cet ", " publicado", " publicada", " necesitamos", " basé", " basée",
+		" situé", " située", " dont ", " avons ", " tenemos ", " qui ", " donde ", " waar ", " die ", " dat ",
+		" deze ", " esta ", " este ", " semaine", " week", " semana", " pour lequel", " pour laquelle",
+		" para el que", " para la que", " waarvoor", " ist ", " war ", " wurde "}
 	stopBeforeLower = []string{" and ", " und ", " et ", " y ", " en ", " for ", " in ", " für ",
 		" pour ", " para ", " voor ", " met ", " mit ", " con ", " avec ", " of ", " op "}
 )
@@ -140,12 +144,16 @@ var roleNouns = []string{" position", " role", " opening", " vacancy", " job ", 
 	" puesto", " functie", " vacature", " positie", " rolle", " vacante"}
 
 func cutRole(s, lang string) string {
+	s = " " + s
 	low := strings.ToLower(s) + " "
 	end := len(s)
 	for _, n := range roleNouns {
-		if i := strings.Index(low, n); i > 0 && i < end {
+		if i := strings.Index(low, n); i > 1 && i < end {
 			end = i
 		}
+	}
+	if lang == "en" || lang == "de" {
+		end = min(end, firstLowerWord(s))
 	}
 	for _, stop := range stopAlways {
 		if i := strings.Index(low, stop); i >= 0 && i < end {
@@ -172,7 +180,26 @@ func cutRole(s, lang string) string {
 			from = i + 1
 		}
 	}
-	return s[:end]
+	return strings.TrimSpace(s[:end])
+}
+
+// titleConnectors may stand in lower case inside an English or German title.
+var titleConnectors = map[string]bool{"of": true, "and": true, "for": true, "in": true, "&": true,
+	"für": true, "und": true, "im": true, "der": true, "des": true, "mit": true, "the": true, "to": true}
+
+// firstLowerWord returns the offset of the first lower-case word of s that
+// cannot be part of a title, where English and German titles end.
+func firstLowerWord(s string) int {
+	off := 0
+	for _, w := range strings.SplitAfter(s, " ") {
+		t := strings.TrimSpace(w)
+		r, _ := utf8.DecodeRuneInString(t)
+		if t != "" && unicode.IsLower(r) && !titleConnectors[t] && off > 1 {
+			return off - 1
+		}
+		off += len(w)
+	}
+	return len(s)
 }
 
 var roleNoise = map[string]bool{
