@@ -14,10 +14,7 @@ func extract(m *message.Message, res *Result) {
 	res.ContactName = contactName(m, sig)
 	res.ContactAddress = contactAddress(m, sig, res.ContactName)
 	res.Company = company(m, sig, res.ContactName)
-	res.Role = role(m, res.Language)
-	if res.Role != "" && orgKey(res.Role) == orgKey(res.Company) {
-		res.Role = ""
-	}
+	res.Role = role(m, res.Language, res.Company)
 }
 
 // roleMailboxes are local parts of shared mailboxes; their display name is

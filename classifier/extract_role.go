@@ -32,10 +32,16 @@ var subjectRole = regexp.MustCompile(`(?i)\b(?:application|candidacy|candidature
 // subjectLead matches subjects that start with a title: "Senior PM at Foo".
 var subjectLead = regexp.MustCompile(`^((?:[\p{Lu}0-9][\p{L}\p{N}+#/&.'’()-]*\s?){1,6}?)\s(?:at|@|bei|chez|en|bij|[-–|])\s`)
 
-// role finds the job title as written.
-func role(m *message.Message, lang string) string {
+// role finds the job title as written, never the company's name.
+func role(m *message.Message, lang, company string) string {
+	notCompany := func(r string) string {
+		if r != "" && company != "" && orgKey(r) == orgKey(company) {
+			return ""
+		}
+		return r
+	}
 	if loc := subjectRole.FindStringIndex(m.Subject); loc != nil {
-		if r := roleAt(m.Subject[loc[1]:], lang); r != "" {
+		if r := notCompany(roleAt(m.Subject[loc[1]:], lang)); r != "" {
 			return r
 		}
 	}
@@ -44,14 +50,14 @@ func role(m *message.Message, lang string) string {
 		text = text[:4000]
 	}
 	if mm := labelLine.FindStringSubmatch(text); mm != nil {
-		if r := roleAt(mm[1], lang); r != "" {
+		if r := notCompany(roleAt(mm[1], lang)); r != "" {
 			return r
 		}
 	}
 	best, bestAt := "", len(text)+1
 	if lang == "en" {
 		for _, mm := range beforeNoun.FindAllStringSubmatchIndex(text, 8) {
-			if r := roleAt(text[mm[2]:mm[3]], lang); r != "" {
+			if r := notCompany(roleAt(text[mm[2]:mm[3]], lang)); r != "" {
 				best, bestAt = r, mm[0]
 				break
 			}
@@ -66,7 +72,7 @@ func role(m *message.Message, lang string) string {
 			if loc[0] >= bestAt {
 				break
 			}
-			if r := roleAt(text[loc[1]:], l); r != "" {
+			if r := notCompany(roleAt(text[loc[1]:], l)); r != "" {
 				best, bestAt = r, loc[0]
 				break
 			}
@@ -76,7 +82,7 @@ func role(m *message.Message, lang string) string {
 		return best
 	}
 	if mm := subjectLead.FindStringSubmatch(m.Subject); mm != nil {
-		return roleAt(mm[1], lang)
+		return notCompany(roleAt(mm[1], lang))
 	}
 	return ""
 }

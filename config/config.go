@@ -1,0 +1,161 @@
+// Package config reads highroad's configuration file: the user's profile,
+// changes to the classifier's rules and the reply templates. Every value is
+// decoded, defaulted and validated; unknown keys and bad values are errors
+// that name the file and line and say what to do.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/highroad/highroad/classifier"
+	"github.com/highroad/highroad/drafts"
+)
+
+// Config is a decoded configuration file.
+type Config struct {
+	// Path is the file the configuration came from; empty for defaults.
+	Path string `yaml:"-"`
+
+	Profile    Profile            `yaml:"profile"`
+	Classifier classifier.Changes `yaml:"classifier"`
+	// Templates is a folder of <lang>/<stage>.tmpl files that replace the
+	// embedded reply templates.
+	Templates string `yaml:"templates"`
+}
+
+// Profile is the user, as the drafts are written from.
+type Profile struct {
+	Name      string `yaml:"name"`
+	Address   string `yaml:"address"`
+	Signature string `yaml:"signature"`
+	LinkedIn  string `yaml:"linkedin"`
+}
+
+// Drafts returns the profile in the form the drafts package takes.
+func (p Profile) Drafts() drafts.Profile {
+	return drafts.Profile{Name: p.Name, Address: p.Address, Signature: p.Signature, LinkedIn: p.LinkedIn}
+}
+
+// DefaultPath is where highroad looks for its configuration when none is
+// named: highroad/config.yaml in the platform's user configuration folder.
+func DefaultPath() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "highroad", "config.yaml")
+}
+
+// Load reads the configuration at path. When path is empty, the default
+// path is read if it exists, and an empty configuration is returned if not.
+func Load(path string) (*Config, error) {
+	explicit := path != ""
+	if !explicit {
+		path = DefaultPath()
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && !explicit {
+		return &Config{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, b)
+}
+
+// Parse decodes and validates a configuration read from path.
+func Parse(path string, b []byte) (*Config, error) {
+	c := &Config{Path: path}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
+		return nil, located(path, err)
+	}
+	c.Path = path
+	if err := c.validate(b); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+var yamlLine = regexp.MustCompile(`(?m)^\s*(?:yaml: )?line (\d+): `)
+
+// located rewrites yaml's "line N: msg" errors as "path:N: msg".
+func located(path string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		var lines []string
+		for _, e := range te.Errors {
+			lines = append(lines, yamlLine.ReplaceAllString(e, path+":$1: "))
+		}
+		return errors.New(strings.Join(lines, "\n"))
+	}
+	msg := yamlLine.ReplaceAllString(err.Error(), path+":$1: ")
+	if !strings.HasPrefix(msg, path) {
+		msg = path + ": " + msg
+	}
+	return errors.New(msg)
+}
+
+func (c *Config) validate(src []byte) error {
+	if a := c.Profile.Address; a != "" && (!strings.Contains(a, "@") || strings.ContainsAny(a, " <>\r\n")) {
+		return fmt.Errorf("%s:%d: profile.address %q is not an email address (write it bare: you@example.org)",
+			c.Path, lineOf(src, "address:"), a)
+	}
+	if l := c.Profile.LinkedIn; l != "" && !strings.HasPrefix(l, "https://") && !strings.HasPrefix(l, "http://") {
+		return fmt.Errorf("%s:%d: profile.linkedin must be a URL starting with https://", c.Path, lineOf(src, "linkedin:"))
+	}
+	if _, err := c.Rules(); err != nil {
+		return fmt.Errorf("%s:%d: classifier: %w", c.Path, lineOf(src, "classifier:"), err)
+	}
+	if c.Templates != "" {
+		c.Templates = expandHome(c.Templates)
+		if !filepath.IsAbs(c.Templates) {
+			c.Templates = filepath.Join(filepath.Dir(c.Path), c.Templates)
+		}
+		if _, err := drafts.LoadTemplates(c.Templates); err != nil {
+			return fmt.Errorf("%s:%d: templates: %w", c.Path, lineOf(src, "templates:"), err)
+		}
+	}
+	return nil
+}
+
+// Rules returns the default rule set with the user's changes applied.
+func (c *Config) Rules() (*classifier.RuleSet, error) {
+	return classifier.Default().Apply(c.Classifier)
+}
+
+// LoadTemplates returns the reply templates with the user's overrides.
+func (c *Config) LoadTemplates() (*drafts.Templates, error) {
+	return drafts.LoadTemplates(c.Templates)
+}
+
+func expandHome(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	return p
+}
+
+// lineOf returns the 1-based line of the first line of src containing s,
+// or 1.
+func lineOf(src []byte, s string) int {
+	for i, l := range strings.Split(string(src), "\n") {
+		if strings.Contains(l, s) {
+			return i + 1
+		}
+	}
+	return 1
+}
