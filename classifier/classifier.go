@@ -168,7 +168,11 @@ func (c *Classifier) Classify(m *message.Message) *Result {
 	}
 	c.scanDomains(s, m, res)
 	c.decide(m, res)
-	extract(m, res)
+	if res.Rejection {
+		// Only a reply needs these, and finding them costs more than the
+		// verdict itself.
+		extract(m, res)
+	}
 	return res
 }
 

@@ -9,20 +9,108 @@ import (
 	"github.com/highroad/highroad/message"
 )
 
-// orgName is a run of capitalised words, with the small words that may sit
-// inside a company's name.
-const orgName = `((?:[\p{Lu}0-9][\p{L}\p{N}&'’.+-]*)(?:[ ](?:[\p{Lu}0-9&][\p{L}\p{N}&'’.+-]*|of|and|de|du|des|la|le|y|und|van|der|den|for|für|the|&))*)`
+// companyAnchors are the words after which mail names an employer, with
+// what such a mention weighs: "at Acme", "bei Acme", "chez Acme" weigh more
+// than "with Acme", which also introduces other things. A key of two words
+// needs both, in order.
+var companyAnchors = map[string]int{
+	"at": 3, "bei": 3, "chez": 3, "bij": 3, "join": 3, "joining": 3, "rejoindre": 3,
+	"interest in": 3, "interested in": 3, "behalf of": 3, "sein de": 3, "sein d'": 3,
+	"equipo de": 3, "équipe de": 3, "unirte a": 3, "parte de": 3, "team van": 3,
+	"with": 1, "from": 1, "for": 1, "für": 1, "pour": 1, "en": 1, "voor": 1, "von": 1,
+	"para": 2, "an": 1,
+}
 
-// companyAnchors find "at Acme", "bei Acme", "chez Acme"; strong anchors
-// weigh more than the ones that also introduce other things.
-var companyAnchors = []struct {
-	re     *regexp.Regexp
-	weight int
-}{
-	{regexp.MustCompile(`(?i:interest in|interested in|applying (?:to|at|with)|application (?:to|with|at)|position at|role at|opportunity at|opportunities at|careers? at|jobs? at|join|joining|team at|here at|on behalf of|working (?:at|for)|work at|time at|candidacy at|journey at|at|bei|chez|au sein de|au sein d'|rejoindre|bij|met de|para|unirte a|formar parte de|equipo de|team van|l'équipe|l’équipe|l'équipe de|l’équipe de|équipe de) ` + orgName), 3},
-	{regexp.MustCompile(`(?i:the|das|le|la|el|het|our|unser) ` + orgName + ` (?i:team|hiring team|recruiting team|talent team|people team|family|recruitment team|talent acquisition team|karriere-team|recruiting-team|hr team|equipo)\b`), 3},
-	{regexp.MustCompile(orgName + `(?:'s|’s) (?i:team|hiring|recruiting|talent|people|careers)`), 3},
-	{regexp.MustCompile(`(?i:with|from|for|für|pour|en|voor|von) ` + orgName), 1},
+// teamNouns follow a company's name: "the Acme team", "Acme's recruiting".
+var teamNouns = map[string]bool{
+	"team": true, "hiring": true, "recruiting": true, "talent": true, "people": true, "family": true,
+	"recruitment": true, "equipo": true, "team.": true, "careers": true,
+}
+
+// orgConnectors may stand in lower case inside a company's name.
+var orgConnectors = map[string]bool{
+	"of": true, "and": true, "de": true, "du": true, "des": true, "la": true, "le": true, "y": true,
+	"und": true, "van": true, "der": true, "den": true, "for": true, "für": true, "the": true, "&": true,
+}
+
+// word is a token of the original text with the punctuation around it
+// stripped; stop marks a token that ends a clause (a comma, a full stop).
+type word struct {
+	text string
+	stop bool
+}
+
+func words(s string) []word {
+	fields := strings.Fields(s)
+	out := make([]word, 0, len(fields))
+	for _, f := range fields {
+		t := strings.TrimRight(f, ".,;:!?)\"”’»")
+		stop := len(t) < len(f) && !strings.HasSuffix(f, "’") && !strings.HasSuffix(f, "'")
+		t = strings.TrimLeft(t, "(\"“‘«")
+		if t != "" {
+			out = append(out, word{text: t, stop: stop})
+		}
+	}
+	return out
+}
+
+func capitalised(w string) bool {
+	r, _ := utf8.DecodeRuneInString(w)
+	return unicode.IsUpper(r) || unicode.IsDigit(r)
+}
+
+// nameAt reads a run of capitalised words from ws[i], allowing lower-case
+// connectors between them, up to a clause end.
+func nameAt(ws []word, i int) string {
+	var parts []string
+	for ; i < len(ws) && len(parts) < 6; i++ {
+		w := ws[i]
+		switch {
+		case capitalised(w.text):
+		case orgConnectors[w.text] && len(parts) > 0 && i+1 < len(ws) && capitalised(ws[i+1].text):
+		default:
+			return strings.Join(parts, " ")
+		}
+		parts = append(parts, w.text)
+		if w.stop {
+			break
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// anchoredOrgs finds company names after anchors and before team nouns.
+func anchoredOrgs(s string, add func(string, int)) {
+	ws := words(s)
+	for i, w := range ws {
+		if w.stop || i+1 >= len(ws) {
+			continue
+		}
+		low := strings.ToLower(w.text)
+		weight := companyAnchors[low]
+		if i > 0 && !ws[i-1].stop {
+			if two := companyAnchors[strings.ToLower(ws[i-1].text)+" "+low]; two > 0 {
+				weight = two
+			}
+		}
+		if weight > 0 && capitalised(ws[i+1].text) {
+			add(nameAt(ws, i+1), weight)
+		}
+		if teamNouns[low] && i > 0 {
+			// Walk back over the name: "the Acme Corp team".
+			j := i - 1
+			for j >= 0 && (capitalised(ws[j].text) || orgConnectors[ws[j].text]) && !ws[j].stop && i-j <= 5 {
+				j--
+			}
+			if j < i-1 {
+				name := make([]string, 0, i-j-1)
+				for _, x := range ws[j+1 : i] {
+					name = append(name, x.text)
+				}
+				add(strings.Join(name, " "), 3)
+			}
+		}
+	}
 }
 
 // notOrg are capitalised words that start sentences or name other things.
@@ -73,16 +161,11 @@ func company(m *message.Message, sig []string, contact string) string {
 		votes[key] = &orgVote{name: name, score: w}
 	}
 	text := m.Text
-	if len(text) > 3000 {
-		text = text[:3000]
+	if len(text) > 1500 {
+		text = text[:1500]
 	}
-	for _, src := range []string{m.Subject, text} {
-		for _, a := range companyAnchors {
-			for _, mm := range a.re.FindAllStringSubmatch(src, 12) {
-				add(mm[1], a.weight)
-			}
-		}
-	}
+	anchoredOrgs(m.Subject, add)
+	anchoredOrgs(text, add)
 	if n := displayOrg(m.From.Name); n != "" {
 		add(n, 3)
 	}
@@ -154,15 +237,29 @@ func tidyOrg(s string) string {
 	return out
 }
 
+// legalWords are legal forms, folded, that orgKey leaves out.
+var legalWords = map[string]bool{
+	"gmbh": true, "ag": true, "se": true, "kg": true, "co": true, "inc": true, "ltd": true, "llc": true,
+	"llp": true, "plc": true, "pvt": true, "pty": true, "bv": true, "nv": true, "sa": true, "sas": true,
+	"sl": true, "slu": true, "sarl": true, "srl": true, "corp": true, "limited": true, "as": true,
+	"asa": true, "ab": true, "oy": true, "aps": true, "cv": true, "b": true, "v": true, "s": true,
+	"l": true, "a": true, "c": true, "n": true, "and": false,
+}
+
 // orgKey folds a name for comparison: letters and digits only, legal form
 // dropped.
 func orgKey(s string) string {
-	s = legalForm.ReplaceAllString(s, "")
+	words := strings.Fields(foldString(strings.ReplaceAll(s, "&", " and ")))
+	for len(words) > 1 && (legalWords[words[len(words)-1]] || words[len(words)-1] == "." ||
+		words[len(words)-1] == "and" && len(words) > 2) {
+		words = words[:len(words)-1]
+	}
 	var b strings.Builder
-	s = strings.ReplaceAll(s, "&", " and ")
-	for _, r := range foldString(s) {
-		if r != ' ' && r != '\'' {
-			b.WriteRune(r)
+	for _, w := range words {
+		for _, r := range w {
+			if r != '\'' && r != '.' {
+				b.WriteRune(r)
+			}
 		}
 	}
 	return b.String()
@@ -241,9 +338,38 @@ func sigOrgs(sig []string, contact string) []string {
 	return out
 }
 
-var titleWords = regexp.MustCompile(`(?i)\b(?:recruiter\w*|talent|manager\w*|director\w*|head|lead|partner|coordinat\w*|specialist|sourcer|hr|human|people|officer|assistant\w*|engineer\w*|consultant\w*|advisor|adviser|business|senior|junior|referent\w*|leiter\w*|leitung|personal\w*|responsable|chargée?|chargé|reclutador\w*|técnic\w*|tecnic\w*|medewerker|adviseur|team|department|abteilung|st\.|str\.|straße|strasse|street|road|avenue|tel|phone|mobile|www|http|regards|greetings|grüße|groet\w*|saludos|cordialement|gmbh geschäftsführ\w*|geschäftsführ\w*|amtsgericht|registergericht|sitz|ceo|founder|cto|coo|cfo|directeur|directrice|director[a]?|directeur|associ[ée]e?|avocat[e]?|abogad[ao]|arquitect[ao]|gerente|jefe|jefa|responsable|gestionnaire|charg[ée]e?|conseill[eè]re?|asesor[a]?|t[ée]cnic[ao]|algemeen|directeur|manager|hoofd|beleidsmedewerker|adviseur|recruiter|consultant[e]?|consultora?|selecci[oó]n|atracci[oó]n|talento|contrataci[oó]n|tarification|geschäftsleitung|inhaber[in]*|büroleitung|leitung|sachbearbeiter[in]*)\b`)
+// titleStems begin the words of job titles, departments, addresses and
+// legal footers: a signature line holding one is not a company's name.
+var titleStems = []string{"recruiter", "talent", "manager", "director", "head", "lead", "partner", "coordinat",
+	"specialist", "sourcer", "hr", "human", "people", "officer", "assistant", "engineer", "consultant",
+	"advisor", "adviser", "business", "senior", "junior", "referent", "leiter", "leitung", "personal",
+	"responsable", "charge", "reclutador", "tecnic", "medewerker", "adviseur", "team", "department",
+	"abteilung", "st", "str", "strasse", "street", "road", "avenue", "tel", "phone", "mobile", "www", "http",
+	"regards", "greetings", "grusse", "groet", "saludos", "cordialement", "geschaftsfuhr", "amtsgericht",
+	"registergericht", "sitz", "ceo", "founder", "cto", "coo", "cfo", "directeur", "directrice", "directora",
+	"associe", "avocat", "abogad", "arquitect", "gerente", "jefe", "jefa", "gestionnaire", "conseille",
+	"asesor", "algemeen", "hoofd", "beleidsmedewerker", "consultor", "seleccion", "atraccion", "talento",
+	"contratacion", "tarification", "geschaftsleitung", "inhaber", "buroleitung", "sachbearbeiter"}
 
-func hasTitleWord(s string) bool { return titleWords.MatchString(s) }
+var titleStemSet = func() map[string]bool {
+	m := map[string]bool{}
+	for _, s := range titleStems {
+		m[s] = true
+	}
+	return m
+}()
+
+// hasTitleWord reports whether a word of s begins with a title stem.
+func hasTitleWord(s string) bool {
+	for _, w := range strings.Fields(foldString(s)) {
+		for n := 2; n <= len(w) && n <= 16; n++ {
+			if titleStemSet[w[:n]] && (n == len(w) || n >= 4) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // freemail are mailbox providers whose domain says nothing of the employer.
 var freemail = map[string]bool{

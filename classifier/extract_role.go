@@ -45,15 +45,21 @@ func role(m *message.Message, lang, company string) string {
 			return r
 		}
 	}
+	// Titles are named near the top; reading further costs time and finds
+	// more false ones in footers.
 	text := m.Text
-	if len(text) > 4000 {
-		text = text[:4000]
+	if len(text) > 1500 {
+		text = text[:1500]
 	}
-	if mm := labelLine.FindStringSubmatch(text); mm != nil {
+	if mm := labelLine.FindStringSubmatch(linesWith(text, []string{":"})); mm != nil {
 		if r := notCompany(roleAt(mm[1], lang)); r != "" {
 			return r
 		}
 	}
+	// The expressions below are costly per byte; run them only on the
+	// paragraphs that can hold a title, unwrapped so that a title broken
+	// across lines reads whole.
+	text = linesWith(unwrap(text), roleHeads)
 	best, bestAt := "", len(text)+1
 	if lang == "en" {
 		for _, mm := range beforeNoun.FindAllStringSubmatchIndex(text, 8) {
@@ -85,6 +91,48 @@ func role(m *message.Message, lang, company string) string {
 		return notCompany(roleAt(mm[1], lang))
 	}
 	return ""
+}
+
+// roleHeads are lower-case fragments of which at least one stands on any
+// line that names a title after an anchor.
+var roleHeads = []string{"position", "role", "job", "opening", "vacanc", "post", "applic", "apply", "candida",
+	"interest", "interview", "consider", "bewerb", "stelle", "rolle", "offre", "tant que", "puesto", "posici",
+	"vacante", "rol ", "oferta", "functie", "vacature", "positie", "sollicitatie", "gig", "opportunit", "title",
+	"titel", "intitul", "requisition"}
+
+// unwrap joins the lines of each paragraph into one.
+func unwrap(s string) string {
+	b := []byte(s)
+	for i := 1; i+1 < len(b); i++ {
+		if b[i] == '\n' && b[i-1] != '\n' && b[i+1] != '\n' {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}
+
+// linesWith returns the lines of s that contain one of heads, ignoring case.
+func linesWith(s string, heads []string) string {
+	var b strings.Builder
+	for len(s) > 0 {
+		line := s
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line, s = s[:i+1], s[i+1:]
+		} else {
+			s = ""
+		}
+		low := strings.ToLower(line)
+		for _, h := range heads {
+			if strings.Contains(low, h) {
+				b.WriteString(line)
+				if !strings.HasSuffix(line, "\n") {
+					b.WriteByte('\n')
+				}
+				break
+			}
+		}
+	}
+	return b.String()
 }
 
 // genderMark matches the "(m/w/d)", "H/F", "(f/m/x)" that job ads add.
@@ -213,7 +261,8 @@ var roleNoise = map[string]bool{
 	"stelle": true, "poste": true, "puesto": true, "functie": true, "vacature": true, "positie": true,
 	"the": true, "a": true, "an": true, "our": true, "this": true, "your": true, "le": true, "la": true,
 	"el": true, "die": true, "der": true, "den": true, "het": true, "een": true, "de": true, "rolle": true,
-	"vacante": true, "posición": true, "position:": true, "opportunity": true,
+	"vacante": true, "posición": true, "position:": true, "opportunity": true, "van": true, "als": true,
+	"as": true, "of": true, "del": true, "du": true, "des": true,
 }
 
 // tidyRole drops the words around a title ("the", "position") and refuses

@@ -120,15 +120,25 @@ func sender(m *message.Message, p Profile) message.Address {
 
 func data(res *classifier.Result, p Profile, from message.Address) Data {
 	return Data{
-		ContactName:  message.Clean(res.ContactName),
-		ContactFirst: firstName(res.ContactName),
-		Company:      message.Clean(res.Company),
-		Role:         message.Clean(res.Role),
+		ContactName:  field(res.ContactName),
+		ContactFirst: firstName(field(res.ContactName)),
+		Company:      field(res.Company),
+		Role:         field(res.Role),
 		UserName:     from.Name,
 		UserFirst:    firstName(from.Name),
 		LinkedIn:     message.Clean(p.LinkedIn),
 		Signature:    strings.TrimRight(strings.ReplaceAll(p.Signature, "\r\n", "\n"), "\n "),
 	}
+}
+
+// field makes a value read from the message fit for a template: one clean
+// line, and nothing that would look like a template artefact in the draft.
+func field(s string) string {
+	s = message.Clean(s)
+	if strings.Contains(s, "{{") || strings.Contains(s, "}}") || strings.Contains(s, "<no value>") || len(s) > 120 {
+		return ""
+	}
+	return s
 }
 
 var honorifics = map[string]bool{"dr": true, "dr.": true, "prof": true, "prof.": true, "mr": true, "mr.": true,

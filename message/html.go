@@ -2,6 +2,7 @@ package message
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -81,12 +82,15 @@ func (w *textWriter) text(s string, quote int) {
 		w.space, w.bol = false, false
 		s = s[strings.Index(s, f)+len(f):]
 	}
-	if len(s) > 0 && isHTMLSpace(rune(s[len(s)-1])) {
+	if r, _ := utf8.DecodeLastRuneInString(s); len(s) > 0 && isHTMLSpace(r) {
 		w.space = true
 	}
 }
 
-func startsWithSpace(s string) bool { return s != "" && isHTMLSpace(rune(s[0])) }
+func startsWithSpace(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return s != "" && isHTMLSpace(r)
+}
 
 func isHTMLSpace(r rune) bool {
 	return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\f' || r == '\u00a0'

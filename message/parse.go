@@ -140,15 +140,17 @@ func looseAddresses(s string) []Address {
 // splitAddressField splits on commas that follow a ">" or a bare address.
 func splitAddressField(s string) []string {
 	var parts []string
-	start, inQuote := 0, false
+	start, inQuote, at := 0, false, false
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '"':
 			inQuote = !inQuote
+		case '@':
+			at = true
 		case ',':
-			if !inQuote && strings.ContainsRune(s[start:i], '@') {
+			if !inQuote && at {
 				parts = append(parts, s[start:i])
-				start = i + 1
+				start, at = i+1, false
 			}
 		}
 	}
