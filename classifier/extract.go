@@ -83,6 +83,24 @@ func replyable(a message.Address, m *message.Message) bool {
 	return true
 }
 
+// unreadNotices are what mail says of a sender address no one reads.
+var unreadNotices = []string{"do not reply", "don't reply", "not monitored", "unmonitored", "not read",
+	"cannot receive replies", "can't receive replies", "no-reply", "noreply", "nicht antworten",
+	"nicht beantwortet", "nicht überwacht", "ne pas répondre", "ne pas repondre", "no responda",
+	"no respondas", "no contestes", "no conteste", "niet beantwoorden", "niet reageren", "niet gelezen",
+	"kein antwort", "keine antwort", "n'est pas lue", "n'est pas consultée", "no se lee", "no es leído"}
+
+// unread reports whether text says its sender address is not read.
+func unread(text string) bool {
+	low := strings.ToLower(text)
+	for _, n := range unreadNotices {
+		if strings.Contains(low, n) {
+			return true
+		}
+	}
+	return false
+}
+
 // contactAddress picks where a reply should go: Reply-To, the sender, or an
 // address written in the signature, never a robot.
 func contactAddress(m *message.Message, sig []string, name string) string {
@@ -91,7 +109,7 @@ func contactAddress(m *message.Message, sig []string, name string) string {
 			return a.Addr
 		}
 	}
-	if replyable(m.From, m) {
+	if replyable(m.From, m) && !unread(m.Text) {
 		return m.From.Addr
 	}
 	if a := addressIn(sig, m); a != "" {

@@ -19,6 +19,8 @@ var companyAnchors = map[string]int{
 	"equipo de": 3, "équipe de": 3, "unirte a": 3, "parte de": 3, "team van": 3,
 	"with": 1, "from": 1, "for": 1, "für": 1, "pour": 1, "en": 1, "voor": 1, "von": 1,
 	"para": 2, "an": 1,
+	// An agency names its client, the employer: "our client, Orrin Health".
+	"client": 8, "klant": 8, "mandant": 8, "mandanten": 8, "cliente": 8, "opdrachtgever": 8, "clients": 8,
 }
 
 // teamNouns follow a company's name: "the Acme team", "Acme's recruiting".
@@ -34,21 +36,32 @@ var orgConnectors = map[string]bool{
 }
 
 // word is a token of the original text with the punctuation around it
-// stripped; stop marks a token that ends a clause (a comma, a full stop).
+// stripped; stop marks a token that ends a clause or a line, comma one
+// followed by a comma.
 type word struct {
-	text string
-	stop bool
+	text  string
+	stop  bool
+	comma bool
 }
 
 func words(s string) []word {
-	fields := strings.Fields(s)
-	out := make([]word, 0, len(fields))
-	for _, f := range fields {
-		t := strings.TrimRight(f, ".,;:!?)\"”’»")
-		stop := len(t) < len(f) && !strings.HasSuffix(f, "’") && !strings.HasSuffix(f, "'")
-		t = strings.TrimLeft(t, "(\"“‘«")
-		if t != "" {
-			out = append(out, word{text: t, stop: stop})
+	out := make([]word, 0, len(s)/6)
+	for len(s) > 0 {
+		line := s
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+		}
+		fields := strings.Fields(line)
+		for k, f := range fields {
+			t := strings.TrimRight(f, ".,;:!?)\"”’»")
+			stop := len(t) < len(f) && !strings.HasSuffix(f, "’") && !strings.HasSuffix(f, "'") || k == len(fields)-1
+			comma := strings.HasSuffix(f, ",")
+			t = strings.TrimLeft(t, "(\"“‘«")
+			if t != "" {
+				out = append(out, word{text: t, stop: stop, comma: comma})
+			}
 		}
 	}
 	return out
@@ -83,18 +96,24 @@ func nameAt(ws []word, i int) string {
 func anchoredOrgs(s string, add func(string, int)) {
 	ws := words(s)
 	for i, w := range ws {
-		if w.stop || i+1 >= len(ws) {
+		if i+1 >= len(ws) {
 			continue
 		}
 		low := strings.ToLower(w.text)
 		weight := companyAnchors[low]
+		if w.stop && (weight < 8 || !w.comma) {
+			continue
+		}
 		if i > 0 && !ws[i-1].stop {
 			if two := companyAnchors[strings.ToLower(ws[i-1].text)+" "+low]; two > 0 {
 				weight = two
 			}
 		}
 		if weight > 0 && capitalised(ws[i+1].text) {
-			add(nameAt(ws, i+1), weight)
+			name := nameAt(ws, i+1)
+			if weight > 1 || strings.Contains(name, " ") {
+				add(name, weight)
+			}
 		}
 		if teamNouns[low] && i > 0 {
 			// Walk back over the name: "the Acme Corp team".
@@ -131,7 +150,9 @@ var notOrg = map[string]bool{
 	"human resources": true, "talent acquisition": true, "a": true, "an": true, "le": true, "la": true,
 	"el": true, "los": true, "las": true, "de": true, "het": true, "een": true, "die": true, "der": true,
 	"das": true, "cv": true, "re": true, "aw": true, "please": true, "best": true, "kind": true,
-	"grussen": true, "grusse": true, "weg": true, "unterlagen": true, "seleccion": true, "inc": true, "ltd": true, "gmbh": true, "llc": true, "ag": true, "plc": true, "bv": true, "sa": true,
+	"grussen": true, "grusse": true, "weg": true, "unterlagen": true, "seleccion": true, "inc": true,
+	"personalabteilung": true, "rrhh": true, "rr.hh": true, "engagement": true, "ingenieria": true,
+	"equal opportunity employer": true, "recursos humanos": true, "ressources humaines": true, "ltd": true, "gmbh": true, "llc": true, "ag": true, "plc": true, "bv": true, "sa": true,
 	"sl": true, "sas": true, "se": true, "co": true, "corp": true, "limited": true,
 }
 
@@ -173,6 +194,12 @@ func company(m *message.Message, sig []string, contact string) string {
 		add(l, max(1, 2-i))
 	}
 	labels := domainLabels(m)
+	for _, l := range labels {
+		if n := domainPhrase(l, m.Subject, text, strings.Join(sig, "\n")); n != "" {
+			add(n, 5)
+			break
+		}
+	}
 	var best *orgVote
 	for key, v := range votes {
 		for _, l := range labels {
@@ -201,6 +228,62 @@ func company(m *message.Message, sig []string, contact string) string {
 	return ""
 }
 
+// domainPhrase finds where the text writes out the sender's domain label:
+// "Stadtwerke Talheim" for stadtwerke-talheim.de. An exact spelling wins;
+// else the shortest run of capitalised words whose folded form begins with
+// the label.
+func domainPhrase(label string, texts ...string) string {
+	if len(label) < 4 {
+		return ""
+	}
+	exact, prefix := "", ""
+	for _, t := range texts {
+		ws := words(t)
+		for i := range ws {
+			if !capitalised(ws[i].text) {
+				continue
+			}
+			run := ""
+			for j := i; j < len(ws) && j < i+4; j++ {
+				if j > i && !capitalised(ws[j].text) && !orgConnectors[ws[j].text] {
+					break
+				}
+				if run != "" {
+					run += " "
+				}
+				run += ws[j].text
+				key := orgKey(run)
+				if key == label && exact == "" {
+					exact = widen(ws, i, run)
+				} else if strings.HasPrefix(key, label) && key != label && (prefix == "" || len(run) < len(prefix)) {
+					prefix = run
+				}
+				if len(key) > len(label)+16 || ws[j].stop {
+					break
+				}
+			}
+		}
+	}
+	if exact != "" {
+		return exact
+	}
+	return prefix
+}
+
+// widen prefixes a found name with the capitalised words just before it
+// ("Grupo" to "Textil Anáhuac"), unless they start a sentence.
+func widen(ws []word, i int, run string) string {
+	for n := 0; n < 2 && i > 1; n++ {
+		prev := ws[i-1]
+		if prev.stop || !capitalised(prev.text) && !orgConnectors[prev.text] || ws[i-2].stop ||
+			notOrg[strings.ToLower(prev.text)] || orgLead[foldString(prev.text)] || hasTitleWord(prev.text) {
+			break
+		}
+		run, i = prev.text+" "+run, i-1
+	}
+	return run
+}
+
 func isRecipientName(name string, m *message.Message) bool {
 	k := orgKey(name)
 	for _, a := range m.To {
@@ -219,6 +302,14 @@ func tidyOrg(s string) string {
 	s = legalForm.ReplaceAllString(s, "")
 	s = strings.TrimSpace(strings.Trim(s, ".,;:!?'’\"()- "))
 	words := strings.Fields(s)
+	// "Ihr Team Personal", "Selección Hoteles Brisamar": pronouns, closings
+	// and department words are not part of a company's name.
+	for len(words) > 0 && (orgLead[foldString(words[0])] || orgSuffixes.MatchString(words[0]) && len(words) > 1) {
+		words = words[1:]
+	}
+	for len(words) > 1 && orgSuffixes.MatchString(words[len(words)-1]) {
+		words = words[:len(words)-1]
+	}
 	for len(words) > 0 {
 		last := strings.ToLower(words[len(words)-1])
 		if last == "of" || last == "and" || last == "de" || last == "du" || last == "des" || last == "la" ||
@@ -246,6 +337,15 @@ var legalWords = map[string]bool{
 	"l": true, "a": true, "c": true, "n": true, "and": false,
 }
 
+// orgLead are words that cannot begin a company's name.
+var orgLead = map[string]bool{
+	"ihr": true, "ihre": true, "your": true, "votre": true, "tu": true, "su": true, "uw": true,
+	"grussen": true, "grusse": true, "regards": true, "saludos": true, "cordialement": true,
+	"groet": true, "groeten": true, "dear": true, "hi": true, "hello": true, "bonjour": true, "hola": true,
+	"beste": true, "liebe": true, "lieber": true, "hallo": true, "our": true, "unser": true, "unsere": true,
+	"notre": true, "nuestro": true, "nuestra": true, "onze": true, "ons": true, "the": true,
+}
+
 // orgKey folds a name for comparison: letters and digits only, legal form
 // dropped.
 func orgKey(s string) string {
@@ -267,10 +367,10 @@ func orgKey(s string) string {
 
 // orgSuffixes are the words ATS and teams add around a company's name in a
 // display name: "Acme Careers", "Talent at Acme", "Recrutement Acme".
-var orgSuffixes = regexp.MustCompile(`(?i)\b(?:careers?|jobs?|recruiting|recruitment|talent(?: acquisition)?|hiring(?: team)?|people(?: team)?|hr|team|teams|karriere|bewerbermanagement|personalabteilung|recrutement|rh|empleo|reclutamiento|rrhh|selección|werving(?: en selectie)?|vacatures|notifications?|no-?reply|via [\w.-]+|équipe|equipo|the)\b`)
+var orgSuffixes = regexp.MustCompile(`(?i)\b(?:careers?|jobs?|recruiting|recruitment|resourcing|talent(?: acquisition)?|hiring(?: team)?|people(?: team)?|hr|team|teams|karriere|bewerbermanagement|personalabteilung|personal|recrutement|rh|empleo|reclutamiento|rr\.?hh\.?|selección|selecci[oó]n|werving(?: en selectie)?|vacatures|notifications?|no-?reply|via [\w.-]+|équipe|equipo|the)\b`)
 
 func displayOrg(name string) string {
-	if name == "" || displayPerson(name) != "" && !strings.ContainsAny(name, "(|@") {
+	if name == "" || personName(name) != "" {
 		return ""
 	}
 	for _, sep := range []string{" at ", " @ ", " from ", " bei ", " chez ", " bij ", " de "} {
@@ -286,12 +386,18 @@ func displayOrg(name string) string {
 	for _, sep := range []string{" | ", " - ", " – ", " via "} {
 		if i := strings.Index(name, sep); i > 0 {
 			left, right := name[:i], name[i+len(sep):]
-			if personName(left) != "" || sep == " via " {
-				name = right
-				if sep == " via " {
-					name = left
-				}
-			} else {
+			bareLeft := strings.TrimSpace(orgSuffixes.ReplaceAllString(left, " "))
+			bareRight := strings.TrimSpace(orgSuffixes.ReplaceAllString(right, " "))
+			switch {
+			case sep == " via ":
+				name = left // "Acme via Greenhouse"
+			case bareRight == "":
+				name = left // "Groupe Vernier - Recrutement"
+			case bareLeft == "":
+				name = right // "Careers | Acme"
+			case personName(left) != "":
+				name = right // "Dana Kim | Acme"
+			default:
 				name = left
 			}
 		}
@@ -342,7 +448,8 @@ func sigOrgs(sig []string, contact string) []string {
 // legal footers: a signature line holding one is not a company's name.
 var titleStems = []string{"recruiter", "talent", "manager", "director", "head", "lead", "partner", "coordinat",
 	"specialist", "sourcer", "hr", "human", "people", "officer", "assistant", "engineer", "consultant",
-	"advisor", "adviser", "business", "senior", "junior", "referent", "leiter", "leitung", "personal",
+	"advisor", "adviser", "business", "senior", "junior", "referent", "leiter", "leitung", "personalreferent",
+	"personalleit", "personalabteilung", "personalwesen",
 	"responsable", "charge", "reclutador", "tecnic", "medewerker", "adviseur", "team", "department",
 	"abteilung", "st", "str", "strasse", "street", "road", "avenue", "tel", "phone", "mobile", "www", "http",
 	"regards", "greetings", "grusse", "groet", "saludos", "cordialement", "geschaftsfuhr", "amtsgericht",
