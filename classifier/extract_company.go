@@ -23,6 +23,9 @@ var companyAnchors = map[string]int{
 	"client": 8, "klant": 8, "mandant": 8, "mandanten": 8, "cliente": 8, "opdrachtgever": 8, "clients": 8,
 }
 
+// secondWords end the two-word anchors.
+var secondWords = map[string]bool{"in": true, "of": true, "de": true, "d'": true, "a": true, "van": true}
+
 // teamNouns follow a company's name: "the Acme team", "Acme's recruiting".
 var teamNouns = map[string]bool{
 	"team": true, "hiring": true, "recruiting": true, "talent": true, "people": true, "family": true,
@@ -93,8 +96,7 @@ func nameAt(ws []word, i int) string {
 }
 
 // anchoredOrgs finds company names after anchors and before team nouns.
-func anchoredOrgs(s string, add func(string, int)) {
-	ws := words(s)
+func anchoredOrgs(ws []word, add func(string, int)) {
 	for i, w := range ws {
 		if i+1 >= len(ws) {
 			continue
@@ -104,7 +106,7 @@ func anchoredOrgs(s string, add func(string, int)) {
 		if w.stop && (weight < 8 || !w.comma) {
 			continue
 		}
-		if i > 0 && !ws[i-1].stop {
+		if i > 0 && !ws[i-1].stop && secondWords[low] {
 			if two := companyAnchors[strings.ToLower(ws[i-1].text)+" "+low]; two > 0 {
 				weight = two
 			}
@@ -185,8 +187,9 @@ func company(m *message.Message, sig []string, contact string) string {
 	if len(text) > 1500 {
 		text = text[:1500]
 	}
-	anchoredOrgs(m.Subject, add)
-	anchoredOrgs(text, add)
+	subjectWords, textWords := words(m.Subject), words(text)
+	anchoredOrgs(subjectWords, add)
+	anchoredOrgs(textWords, add)
 	if n := displayOrg(m.From.Name); n != "" {
 		add(n, 3)
 	}
@@ -195,7 +198,7 @@ func company(m *message.Message, sig []string, contact string) string {
 	}
 	labels := domainLabels(m)
 	for _, l := range labels {
-		if n := domainPhrase(l, m.Subject, text, strings.Join(sig, "\n")); n != "" {
+		if n := domainPhrase(l, subjectWords, textWords, words(strings.Join(sig, "\n"))); n != "" {
 			add(n, 5)
 			break
 		}
@@ -232,18 +235,26 @@ func company(m *message.Message, sig []string, contact string) string {
 // "Stadtwerke Talheim" for stadtwerke-talheim.de. An exact spelling wins;
 // else the shortest run of capitalised words whose folded form begins with
 // the label.
-func domainPhrase(label string, texts ...string) string {
+func domainPhrase(label string, texts ...[]word) string {
 	if len(label) < 4 {
 		return ""
 	}
 	exact, prefix := "", ""
-	for _, t := range texts {
-		ws := words(t)
+	for _, ws := range texts {
+		keys := make([]string, len(ws)) // folded lazily, once per word
+		key := func(j int) string {
+			if keys[j] == "" {
+				keys[j] = orgKey(ws[j].text)
+			}
+			return keys[j]
+		}
 		for i := range ws {
-			if !capitalised(ws[i].text) {
+			// Cheap test first: a run can only match if its first word
+			// begins with the label's first letter.
+			if !capitalised(ws[i].text) || !startsLike(ws[i].text, label) {
 				continue
 			}
-			run := ""
+			run, runKey := "", ""
 			for j := i; j < len(ws) && j < i+4; j++ {
 				if j > i && !capitalised(ws[j].text) && !orgConnectors[ws[j].text] {
 					break
@@ -252,13 +263,16 @@ func domainPhrase(label string, texts ...string) string {
 					run += " "
 				}
 				run += ws[j].text
-				key := orgKey(run)
-				if key == label && exact == "" {
+				runKey += key(j)
+				if !strings.HasPrefix(runKey, label) && !strings.HasPrefix(label, runKey) {
+					break
+				}
+				if runKey == label && exact == "" {
 					exact = widen(ws, i, run)
-				} else if strings.HasPrefix(key, label) && key != label && (prefix == "" || len(run) < len(prefix)) {
+				} else if strings.HasPrefix(runKey, label) && runKey != label && (prefix == "" || len(run) < len(prefix)) {
 					prefix = run
 				}
-				if len(key) > len(label)+16 || ws[j].stop {
+				if ws[j].stop {
 					break
 				}
 			}
@@ -268,6 +282,16 @@ func domainPhrase(label string, texts ...string) string {
 		return exact
 	}
 	return prefix
+}
+
+// startsLike reports whether w's first letter, folded, is label's first.
+func startsLike(w, label string) bool {
+	r, _ := utf8.DecodeRuneInString(w)
+	r = unicode.ToLower(r)
+	if f, ok := plain[r]; ok {
+		return f[0] == label[0]
+	}
+	return r < utf8.RuneSelf && byte(r) == label[0]
 }
 
 // widen prefixes a found name with the capitalised words just before it

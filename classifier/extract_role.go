@@ -9,20 +9,6 @@ import (
 	"github.com/highroad/highroad/message"
 )
 
-// roleAnchors are the phrases after which mail names the job, per language.
-// Only the anchor is matched here; roleAt reads the title that follows.
-var roleAnchors = map[string]*regexp.Regexp{
-	"en": regexp.MustCompile(`(?i)\b(?:(?:position|role|job|opening|vacancy|post)(?: title)? (?:of|as)(?: an?| the)?|(?:application|applying|applied|candidacy|interest|interviewing|interviews?|considering you) (?:for|to)(?: be)?(?: the| our| a| an| this)?|for (?:the|our|this) (?:position|role|opening|vacancy) (?:of|as)(?: an?)?)\s`),
-	"de": regexp.MustCompile(`(?i)\b(?:bewerbung(?:en)?|beworben) (?:als|für|auf|um)(?: die| eine| unsere| den| das| der)?(?:(?: ausgeschriebene| vakante| offene)? (?:position|stelle|stellenanzeige|vakanz|rolle)(?: als| des| der| zum| zur| im| in)?)?\s|\b(?:position|stelle|rolle) (?:als|des|der|zum|zur)\s`),
-	"fr": regexp.MustCompile(`(?i)\b(?:(?:au |pour le |le |du |ce )?poste|l'offre|l’offre|offre) (?:de |d'|d’|:\s?)|\bcandidature (?:au poste |pour le poste |à l'offre |à l’offre )?(?:de |d'|d’|pour |au |en tant que )|\ben tant que\s`),
-	"es": regexp.MustCompile(`(?i)\b(?:puesto|posición|posicion|vacante|rol|oferta)(?: de empleo)? (?:de|como|para)(?: el| la)?\s|\bcandidatura (?:para|al puesto de|a la posición de|a la vacante de|como)(?: el puesto de| la posición de| la vacante de| el| la)?\s`),
-	"nl": regexp.MustCompile(`(?i)\b(?:functie|vacature|positie|rol)(?: van| als| voor| :)?(?: de)?\s|\bsollicitatie (?:voor|als|op|naar)(?: de| het)?(?: functie| vacature| positie)?(?: van| als)?\s`),
-}
-
-// beforeNoun matches the English habit of naming the title before the word
-// "role": "for the Senior Backend Engineer role".
-var beforeNoun = regexp.MustCompile(`\b(?:the|our|this|a|an|your|that)\s+((?:[\p{Lu}0-9][\p{L}\p{N}+#/&.'’-]*\s+(?:(?:of|and|for|&|-|–)\s+)?){0,6}?[\p{Lu}0-9][\p{L}\p{N}+#/&.'’-]*(?:\s*\([^)]{1,30}\))?)\s+(?:role|position|post|opening|vacancy|job|gig|opportunity|vacature|functie)\b`)
-
 // labelLine matches a "Role: X" line of a portal's status mail.
 var labelLine = regexp.MustCompile(`(?im)^[ \t*]*(?:job title|job|role|position|vacancy|opening|title|requisition|stelle|stellenbezeichnung|stellentitel|poste|intitulé du poste|offre|puesto|vacante|oferta|functie|vacature|functietitel)[ \t*]*:[ \t*]*(\S.*)$`)
 
@@ -59,29 +45,30 @@ func role(m *message.Message, lang, company string) string {
 	// The expressions below are costly per byte; run them only on the
 	// paragraphs that can hold a title, unwrapped so that a title broken
 	// across lines reads whole.
-	text = linesWith(unwrap(text), roleHeads)
-	best, bestAt := "", len(text)+1
-	if lang == "en" {
-		for _, mm := range beforeNoun.FindAllStringSubmatchIndex(text, 8) {
-			if r := notCompany(roleAt(text[mm[2]:mm[3]], lang)); r != "" {
-				best, bestAt = r, mm[0]
-				break
-			}
-		}
+	text = unwrap(text)
+	ts := wtokens(text)
+	anchors := roleAnchorSet[lang]
+	if lang != "en" {
+		anchors = append(anchors[:len(anchors):len(anchors)], roleAnchorSet["en"]...)
 	}
-	for _, l := range []string{lang, "en"} {
-		re := roleAnchors[l]
-		if re == nil {
-			continue
+	best := ""
+	for i := range ts {
+		if lang == "en" && roleNounSet[ts[i].fold] {
+			if r := notCompany(roleAt(titleBefore(text, ts, i), lang)); r != "" {
+				best = r
+				break
+			}
 		}
-		for _, loc := range re.FindAllStringIndex(text, 8) {
-			if loc[0] >= bestAt {
-				break
+		for _, a := range anchors {
+			if k := matchAnchor(ts, i, a); k > 0 {
+				if r := notCompany(roleAt(text[ts[k].start:], lang)); r != "" {
+					best = r
+					break
+				}
 			}
-			if r := notCompany(roleAt(text[loc[1]:], l)); r != "" {
-				best, bestAt = r, loc[0]
-				break
-			}
+		}
+		if best != "" {
+			break
 		}
 	}
 	if best != "" {

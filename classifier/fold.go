@@ -155,16 +155,51 @@ var plain = map[rune]string{
 	'ĳ': "ij",
 }
 
-// foldString folds s into a string of words separated by single spaces.
+// foldString folds s the way doc.fold does, into words separated by single
+// spaces, without sentence marks.
 func foldString(s string) string {
-	var d doc
-	d.fold(s, len(s))
-	out := string(d.buf)
-	if n := len(d.words); n > 0 && d.isStop(n-1) {
-		out = out[:d.words[n-1].start]
+	b := make([]byte, 0, len(s))
+	space := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			case c >= 'A' && c <= 'Z':
+				c += 'a' - 'A'
+			case c == '\'' && len(b) > 0 && !space && i < len(s) && isWordByte(s[i]):
+			default:
+				space = len(b) > 0
+				continue
+			}
+			if space {
+				b = append(b, ' ')
+				space = false
+			}
+			b = append(b, c)
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if r == '’' && len(b) > 0 && !space && i < len(s) && isWordByte(s[i]) {
+			b = append(b, '\'')
+			continue
+		}
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			space = len(b) > 0
+			continue
+		}
+		if space {
+			b = append(b, ' ')
+			space = false
+		}
+		r = unicode.ToLower(r)
+		if p, ok := plain[r]; ok {
+			b = append(b, p...)
+		} else {
+			b = utf8.AppendRune(b, r)
+		}
 	}
-	for len(out) > 0 && out[len(out)-1] == ' ' {
-		out = out[:len(out)-1]
-	}
-	return out
+	return string(b)
 }

@@ -78,9 +78,12 @@ func compilePattern(src string) ([]token, error) {
 type index struct {
 	patterns []pattern
 	exact    map[string][]int32
-	prefix   map[string][]int32
-	lens     []int // distinct lengths of prefix first tokens
+	// prefix holds the patterns whose first token is a prefix, keyed by its
+	// first prefixKey bytes (or all of it, when shorter).
+	prefix map[string][]int32
 }
+
+const prefixKey = 3
 
 func newIndex() *index {
 	return &index{exact: map[string][]int32{}, prefix: map[string][]int32{}}
@@ -100,13 +103,8 @@ func (x *index) add(rule int, toks []token, negated bool) {
 		x.exact[t.text] = append(x.exact[t.text], id)
 		return
 	}
-	x.prefix[t.text] = append(x.prefix[t.text], id)
-	for _, l := range x.lens {
-		if l == len(t.text) {
-			return
-		}
-	}
-	x.lens = append(x.lens, len(t.text))
+	k := t.text[:min(len(t.text), prefixKey)]
+	x.prefix[k] = append(x.prefix[k], id)
 }
 
 // hit is a pattern found in a doc: the rule and the words it matched.
@@ -125,11 +123,9 @@ func (x *index) scan(d *doc, fired []bool, found func(hit)) {
 		if ids, ok := x.exact[string(w)]; ok {
 			x.try(d, i, ids, fired, found)
 		}
-		for _, l := range x.lens {
-			if len(w) >= l {
-				if ids, ok := x.prefix[string(w[:l])]; ok {
-					x.try(d, i, ids, fired, found)
-				}
+		for l := 1; l <= prefixKey && l <= len(w); l++ {
+			if ids, ok := x.prefix[string(w[:l])]; ok {
+				x.try(d, i, ids, fired, found)
 			}
 		}
 	}
@@ -141,10 +137,13 @@ func (x *index) try(d *doc, i int, ids []int32, fired []bool, found func(hit)) {
 		if fired[p.rule] {
 			continue
 		}
-		if p.negated && negatedAt(d, i) {
-			continue
+		if !wordMatches(d.wordBytes(i), p.toks[0]) {
+			continue // a prefix index hit whose word is shorter than the prefix
 		}
 		if end, ok := matchFrom(d, p.toks[1:], i); ok {
+			if p.negated && negatedAt(d, i) {
+				continue
+			}
 			fired[p.rule] = true
 			found(hit{rule: p.rule, start: i, end: end})
 		}
