@@ -88,6 +88,8 @@ func Parse(path string, b []byte) (*Config, error) {
 	return c, nil
 }
 
+var notFound = regexp.MustCompile(`field (\S+) not found in type \S+\.(\w+)`)
+
 var yamlLine = regexp.MustCompile(`(?m)^\s*(?:yaml: )?line (\d+): `)
 
 // located rewrites yaml's "line N: msg" errors as "path:N: msg".
@@ -96,7 +98,9 @@ func located(path string, err error) error {
 	if errors.As(err, &te) {
 		var lines []string
 		for _, e := range te.Errors {
-			lines = append(lines, yamlLine.ReplaceAllString(e, path+":$1: "))
+			e = yamlLine.ReplaceAllString(e, path+":$1: ")
+			e = notFound.ReplaceAllString(e, "$1 is not a known setting under $2 (check the spelling)")
+			lines = append(lines, e)
 		}
 		return errors.New(strings.Join(lines, "\n"))
 	}
@@ -122,6 +126,10 @@ func (c *Config) validate(src []byte) error {
 		c.Templates = expandHome(c.Templates)
 		if !filepath.IsAbs(c.Templates) {
 			c.Templates = filepath.Join(filepath.Dir(c.Path), c.Templates)
+		}
+		if st, err := os.Stat(c.Templates); err != nil || !st.IsDir() {
+			return fmt.Errorf("%s:%d: templates: %s is not a folder (it should hold <lang>/<stage>.tmpl files)",
+				c.Path, lineOf(src, "templates:"), c.Templates)
 		}
 		if _, err := drafts.LoadTemplates(c.Templates); err != nil {
 			return fmt.Errorf("%s:%d: templates: %w", c.Path, lineOf(src, "templates:"), err)

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const (
+	rejection = "../../testdata/corpus/rej-en/001-greenhouse-after-onsite.eml"
+	lookalike = "../../testdata/corpus/not-en/001-ack-greenhouse-keep-on-file.eml"
+)
+
+// runCmd runs highroad in-process with an empty configuration file.
+func runCmd(t *testing.T, stdin string, args ...string) (stdout, stderr string, status int) {
+	t.Helper()
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(cfg, nil, 0o600)
+	if len(args) > 0 {
+		args = append([]string{args[0], "-config", cfg}, args[1:]...)
+	}
+	var out, errb bytes.Buffer
+	status = run(args, strings.NewReader(stdin), &out, &errb)
+	return out.String(), errb.String(), status
+}
+
+func TestClassifyJSON(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.eml")
+	os.WriteFile(bad, []byte("\r\nno header at all\r\n"), 0o644)
+	out, errOut, status := runCmd(t, "", "classify", "-json", rejection, bad, lookalike, "/does/not/exist.eml")
+	if status != 1 {
+		t.Errorf("classify with unreadable files exited %d, want 1", status)
+	}
+	if !strings.Contains(errOut, "bad.eml") || !strings.Contains(errOut, "exist.eml") {
+		t.Errorf("stderr does not name the failed files: %q", errOut)
+	}
+	var lines []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var v map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			t.Fatalf("line %q is not JSON: %v", sc.Text(), err)
+		}
+		lines = append(lines, v)
+	}
+	if len(lines) != 4 {
+		t.Fatalf("got %d JSON lines, want one per input (4)", len(lines))
+	}
+	for _, k := range []string{"file", "rejection", "score", "threshold", "rules", "contact_name", "contact_address", "company", "role", "stage", "language"} {
+		if _, ok := lines[0][k]; !ok {
+			t.Errorf("JSON line lacks %q: %v", k, lines[0])
+		}
+	}
+	if lines[0]["rejection"] != true || lines[2]["rejection"] != false {
+		t.Errorf("rejection flags = %v, %v; want true, false", lines[0]["rejection"], lines[2]["rejection"])
+	}
+	if lines[0]["contact_name"] != "Dana Okafor" || lines[0]["company"] != "Lumenfield Robotics" {
+		t.Errorf("extracted fields = %v / %v", lines[0]["contact_name"], lines[0]["company"])
+	}
+	rules := lines[0]["rules"].([]any)
+	if len(rules) == 0 {
+		t.Fatal("no rules in the explanation")
+	}
+	r := rules[0].(map[string]any)
+	for _, k := range []string{"id", "weight", "match"} {
+		if _, ok := r[k]; !ok {
+			t.Errorf("rule lacks %q: %v", k, r)
+		}
+	}
+	if lines[1]["error"] == nil || lines[3]["error"] == nil {
+		t.Errorf("failed files have no error field: %v / %v", lines[1], lines[3])
+	}
+}
+
+func TestClassifyStdinAndText(t *testing.T) {
+	raw, _ := os.ReadFile(rejection)
+	out, _, status := runCmd(t, string(raw), "classify", "-")
+	if status != 0 || !strings.Contains(out, "-: REJECTION") || !strings.Contains(out, "en.decision.other-candidate") {
+		t.Errorf("classify - = %d:\n%s", status, out)
+	}
+}
+
+func TestDraft(t *testing.T) {
+	out, _, status := runCmd(t, "", "draft", rejection)
+	if status != 0 {
+		t.Fatalf("draft exited %d", status)
+	}
+	for _, want := range []string{"Subject: Re: Your application to Lumenfield Robotics", "To: \"Dana Okafor\" <dana.okafor@lumenfield.io>", "In-Reply-To: <", "X-Highroad-Rejection: <"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("draft lacks %q:\n%s", want, out)
+		}
+	}
+	_, errOut, status := runCmd(t, "", "draft", lookalike)
+	if status != 1 || !strings.Contains(errOut, "not a rejection") {
+		t.Errorf("draft of a look-alike = %d %q, want refusal", status, errOut)
+	}
+	out, _, status = runCmd(t, "", "draft", "-force", lookalike)
+	if status != 0 || !strings.Contains(out, "Subject: Re:") {
+		t.Errorf("draft -force of a look-alike = %d", status)
+	}
+}
+
+func TestRulesAndDemo(t *testing.T) {
+	out, _, status := runCmd(t, "", "rules")
+	if status != 0 || !strings.Contains(out, "en.decision.other-candidate") || !strings.Contains(out, "threshold 6") {
+		t.Errorf("rules = %d:\n%.300s", status, out)
+	}
+	out, _, status = runCmd(t, "", "demo")
+	if status != 0 || strings.Count(out, "REJECTION") < 2 || !strings.Contains(out, "left alone") || !strings.Contains(out, "Subject: Re:") {
+		t.Errorf("demo = %d:\n%.500s", status, out)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	var out, errb bytes.Buffer
+	if status := run([]string{"frobnicate"}, nil, &out, &errb); status != 2 || !strings.Contains(errb.String(), "unknown command") {
+		t.Errorf("unknown command = %d %q", status, errb.String())
+	}
+	if status := run(nil, nil, &out, &errb); status != 2 {
+		t.Errorf("no command = %d, want 2", status)
+	}
+}
+
+func TestConfigChangesRules(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(cfg, []byte("classifier:\n  disable: [en.decision.other-candidate, en.decision.regret]\n"), 0o600)
+	var out, errb bytes.Buffer
+	run([]string{"classify", "-config", cfg, "-json", rejection}, nil, &out, &errb)
+	if strings.Contains(out.String(), "en.decision.other-candidate") {
+		t.Errorf("a disabled rule still fired: %s", out.String())
+	}
+	os.WriteFile(cfg, []byte("profile:\n  nmae: typo\n"), 0o600)
+	out.Reset()
+	errb.Reset()
+	if status := run([]string{"classify", "-config", cfg, rejection}, nil, &out, &errb); status != 1 || !strings.Contains(errb.String(), cfg+":2:") {
+		t.Errorf("config with an unknown key = %d %q, want an error at %s:2", status, errb.String(), cfg)
+	}
+}
