@@ -45,6 +45,7 @@ type word struct {
 	text  string
 	stop  bool
 	comma bool
+	eol   bool // the last word of its line, with no punctuation after it
 }
 
 func words(s string) []word {
@@ -61,9 +62,10 @@ func words(s string) []word {
 			t := strings.TrimRight(f, ".,;:!?)\"”’»")
 			stop := len(t) < len(f) && !strings.HasSuffix(f, "’") && !strings.HasSuffix(f, "'") || k == len(fields)-1
 			comma := strings.HasSuffix(f, ",")
+			eol := k == len(fields)-1 && len(t) == len(f)
 			t = strings.TrimLeft(t, "(\"“‘«")
 			if t != "" {
-				out = append(out, word{text: t, stop: stop, comma: comma})
+				out = append(out, word{text: t, stop: stop, comma: comma, eol: eol})
 			}
 		}
 	}
@@ -196,6 +198,9 @@ func company(m *message.Message, sig []string, contact string) string {
 	for i, l := range sigOrgs(sig, contact) {
 		add(l, max(1, 2-i))
 	}
+	for _, part := range subjectParts(m.Subject) {
+		add(part, 2)
+	}
 	labels := domainLabels(m)
 	for _, l := range labels {
 		if n := domainPhrase(l, subjectWords, textWords, words(strings.Join(sig, "\n"))); n != "" {
@@ -213,6 +218,19 @@ func company(m *message.Message, sig []string, contact string) string {
 		}
 		if best == nil || v.score > best.score || v.score == best.score && len(v.name) < len(best.name) {
 			best = v
+		}
+	}
+	if best != nil && isAgency(best.name) {
+		// An agency writes for its client, the employer: take the best
+		// mention of another organisation in the text, if there is one.
+		var client *orgVote
+		for _, v := range votes {
+			if v != best && !isAgency(v.name) && v.score >= 3 && (client == nil || v.score > client.score) {
+				client = v
+			}
+		}
+		if client != nil {
+			return client.name
 		}
 	}
 	if best != nil {
@@ -299,13 +317,57 @@ func startsLike(w, label string) bool {
 func widen(ws []word, i int, run string) string {
 	for n := 0; n < 2 && i > 1; n++ {
 		prev := ws[i-1]
-		if prev.stop || !capitalised(prev.text) && !orgConnectors[prev.text] || ws[i-2].stop ||
+		if prev.stop || !capitalised(prev.text) && !orgConnectors[prev.text] || ws[i-2].stop && !ws[i-2].eol ||
 			notOrg[strings.ToLower(prev.text)] || orgLead[foldString(prev.text)] || hasTitleWord(prev.text) {
 			break
 		}
 		run, i = prev.text+" "+run, i-1
 	}
 	return run
+}
+
+// agencyWords mark the name of a recruitment agency.
+var agencyWords = []string{"recruit", "search", "talent", "resourcing", "personalberatung", "personaldienst",
+	"werving", "selectie", "consult", "staffing", "headhunt", "cabinet", "executive", "personnel",
+	"uitzend", "interim", "seleccion"}
+
+// isAgency reports whether name reads as a recruitment agency's.
+func isAgency(name string) bool {
+	k := foldString(name)
+	for _, w := range agencyWords {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// subjectParts returns the parts of a subject set apart by " - ", " | " or
+// " – " that are a short run of capitalised words and nothing else:
+// "Orbis Logistics" in "Orbis Logistics - Warehouse Manager interview".
+func subjectParts(subject string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(subject, func(r rune) bool { return r == '|' || r == '–' || r == '—' }) {
+		for _, q := range strings.Split(p, " - ") {
+			q = strings.TrimSpace(q)
+			ws := words(q)
+			if len(ws) == 0 || len(ws) > 4 || hasTitleWord(q) {
+				continue
+			}
+			if name := nameAt(ws, 0); name == strings.Join(wordTexts(ws), " ") && strings.Contains(name, " ") {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
+}
+
+func wordTexts(ws []word) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = w.text
+	}
+	return out
 }
 
 func isRecipientName(name string, m *message.Message) bool {
@@ -331,9 +393,6 @@ func tidyOrg(s string) string {
 	for len(words) > 0 && (orgLead[foldString(words[0])] || orgSuffixes.MatchString(words[0]) && len(words) > 1) {
 		words = words[1:]
 	}
-	for len(words) > 1 && orgSuffixes.MatchString(words[len(words)-1]) {
-		words = words[:len(words)-1]
-	}
 	for len(words) > 0 {
 		last := strings.ToLower(words[len(words)-1])
 		if last == "of" || last == "and" || last == "de" || last == "du" || last == "des" || last == "la" ||
@@ -347,7 +406,9 @@ func tidyOrg(s string) string {
 	if len(words) == 0 || len(words) > 5 {
 		return ""
 	}
-	out := strings.TrimRight(strings.Join(words, " "), ".'’")
+	out := strings.TrimRightFunc(strings.Join(words, " "), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != ')'
+	})
 	out = strings.TrimSuffix(strings.TrimSuffix(out, "'s"), "’s")
 	return out
 }
@@ -455,7 +516,7 @@ func sigOrgs(sig []string, contact string) []string {
 		for _, part := range strings.FieldsFunc(l, func(r rune) bool { return r == '|' || r == ',' || r == '•' || r == '·' }) {
 			part = strings.TrimSpace(strings.TrimLeft(part, "-–— "))
 			if part == "" || strings.ContainsAny(part, ":/+") || len(part) > 40 || singleName(part) && i == 0 ||
-				contact != "" && (orgKey(part) == orgKey(contact) || strings.HasPrefix(orgKey(contact), orgKey(part))) {
+				contact != "" && (strings.HasPrefix(orgKey(part), orgKey(contact)) || strings.HasPrefix(orgKey(contact), orgKey(part))) {
 				continue
 			}
 			r, _ := utf8.DecodeRuneInString(part)
@@ -533,7 +594,12 @@ func domainLabels(m *message.Message) []string {
 		}
 		label := registrable(parts)
 		if !freemail[label] {
-			out = append(out, orgKey(label))
+			k := orgKey(label)
+			out = append(out, k)
+			// Domains spell ä, ö, ü as ae, oe, ue: schaefer-elektrotechnik.de.
+			if alt := strings.NewReplacer("ae", "a", "oe", "o", "ue", "u").Replace(k); alt != k {
+				out = append(out, alt)
+			}
 		}
 	}
 	return out
