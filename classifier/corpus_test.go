@@ -18,10 +18,10 @@ var verbose = flag.Bool("corpus.v", false, "print every corpus miss")
 
 // label is one line of a corpus manifest (see testdata/corpus/FORMAT.md).
 type label struct {
-	File           string `json:"file"`
-	Rejection      bool   `json:"rejection"`
-	Category       string `json:"category"`
-	Language       string `json:"language"`
+	File      string `json:"file"`
+	Rejection bool   `json:"rejection"`
+	Category  string `json:"category"`
+	Language  string `json:"language"`
 	// The expected fields; nil where a manifest does not label them.
 	Stage          *string `json:"stage"`
 	ContactName    *string `json:"contact_name"`
