@@ -92,6 +92,10 @@ var unreadNotices = []string{"do not reply", "don't reply", "not monitored", "un
 
 // unread reports whether text says its sender address is not read.
 func unread(text string) bool {
+	// Such notices sit at the top or in the footer.
+	if len(text) > 3000 {
+		text = text[:1000] + text[len(text)-2000:]
+	}
 	low := strings.ToLower(text)
 	for _, n := range unreadNotices {
 		if strings.Contains(low, n) {

@@ -50,24 +50,33 @@ type word struct {
 
 func words(s string) []word {
 	out := make([]word, 0, len(s)/6)
-	for len(s) > 0 {
-		line := s
-		if i := strings.IndexByte(s, '\n'); i >= 0 {
-			line, s = s[:i], s[i+1:]
-		} else {
-			s = ""
-		}
-		fields := strings.Fields(line)
-		for k, f := range fields {
-			t := strings.TrimRight(f, ".,;:!?)\"”’»")
-			stop := len(t) < len(f) && !strings.HasSuffix(f, "’") && !strings.HasSuffix(f, "'") || k == len(fields)-1
-			comma := strings.HasSuffix(f, ",")
-			eol := k == len(fields)-1 && len(t) == len(f)
-			t = strings.TrimLeft(t, "(\"“‘«")
-			if t != "" {
-				out = append(out, word{text: t, stop: stop, comma: comma, eol: eol})
+	for i := 0; i < len(s); {
+		// Skip spaces; note a line end, which ends the word before it.
+		if c := s[i]; c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			if c == '\n' && len(out) > 0 {
+				last := &out[len(out)-1]
+				last.eol = !last.stop
+				last.stop = true
 			}
+			i++
+			continue
 		}
+		j := i
+		for j < len(s) && s[j] != ' ' && s[j] != '\t' && s[j] != '\r' && s[j] != '\n' {
+			j++
+		}
+		f := s[i:j]
+		i = j
+		t := strings.TrimRight(f, ".,;:!?)\"”’»")
+		stop := len(t) < len(f) && !strings.HasSuffix(f, "’") && !strings.HasSuffix(f, "'")
+		comma := strings.HasSuffix(f, ",")
+		t = strings.TrimLeft(t, "(\"“‘«")
+		if t != "" {
+			out = append(out, word{text: t, stop: stop, comma: comma})
+		}
+	}
+	if len(out) > 0 {
+		out[len(out)-1].stop = true
 	}
 	return out
 }

@@ -27,7 +27,7 @@ var stopwords = func() map[string]uint8 {
 // stopwords in its first few hundred words. English wins ties and empty text.
 func detectLanguage(d *doc) string {
 	var counts [5]int
-	n := min(len(d.words), 400)
+	n := min(len(d.words), 250)
 	for i := 0; i < n; i++ {
 		bits, ok := stopwords[string(d.wordBytes(i))]
 		if !ok {
