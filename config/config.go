@@ -31,6 +31,36 @@ type Config struct {
 	// Templates is a folder of <lang>/<stage>.tmpl files that replace the
 	// embedded reply templates.
 	Templates string `yaml:"templates"`
+	// State is the file where highroad records what it has done; by
+	// default highroad/state.db in the user's state folder.
+	State    string    `yaml:"state"`
+	Accounts []Account `yaml:"accounts"`
+}
+
+// NeedAccounts returns an error when no account is configured.
+func (c *Config) NeedAccounts() error {
+	if len(c.Accounts) == 0 {
+		where := c.Path
+		if where == "" {
+			where = DefaultPath()
+		}
+		return fmt.Errorf("%s: %w", where, errNoAccounts)
+	}
+	return nil
+}
+
+// StatePath returns the state file to use.
+func (c *Config) StatePath() string {
+	if c.State != "" {
+		return expandHome(c.State)
+	}
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			dir = filepath.Join(home, ".local", "state")
+		}
+	}
+	return filepath.Join(dir, "highroad", "state.db")
 }
 
 // Profile is the user, as the drafts are written from.
@@ -122,6 +152,19 @@ func (c *Config) validate(src []byte) error {
 	if _, err := c.Rules(); err != nil {
 		return fmt.Errorf("%s:%d: classifier: %w", c.Path, lineOf(src, "classifier:"), err)
 	}
+	seen := map[string]bool{}
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		a.setDefaults()
+		where := fmt.Sprintf("%s:%d", c.Path, accountLine(src, i))
+		if err := a.validate(where); err != nil {
+			return err
+		}
+		if seen[a.Name] {
+			return fmt.Errorf("%s: two accounts are named %q; give each a distinct name", where, a.Name)
+		}
+		seen[a.Name] = true
+	}
 	if c.Templates != "" {
 		c.Templates = expandHome(c.Templates)
 		if !filepath.IsAbs(c.Templates) {
@@ -155,6 +198,21 @@ func expandHome(p string) string {
 		}
 	}
 	return p
+}
+
+// accountLine returns the line where the i-th account starts.
+func accountLine(src []byte, i int) int {
+	var n yaml.Node
+	if yaml.Unmarshal(src, &n) != nil || len(n.Content) == 0 {
+		return 1
+	}
+	root := n.Content[0]
+	for k := 0; k+1 < len(root.Content); k += 2 {
+		if root.Content[k].Value == "accounts" && i < len(root.Content[k+1].Content) {
+			return root.Content[k+1].Content[i].Line
+		}
+	}
+	return 1
 }
 
 // lineOf returns the 1-based line of the first line of src containing s,

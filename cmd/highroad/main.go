@@ -12,7 +12,11 @@ import (
 const usage = `highroad recognises job-application rejections and drafts a gracious reply.
 
 Usage:
-  highroad demo                      show highroad at work on built-in sample messages
+  highroad demo                      watch a built-in IMAP server with sample mail, no account needed
+  highroad run                       watch your mailboxes (what the service runs)
+  highroad check                     check the configuration and connect to every account
+  highroad scan [-since DATE] [-dry-run]  one pass over existing mail
+  highroad status                    what highroad has done
   highroad classify [-json] FILE...  explain whether each message is a rejection ("-" reads stdin)
   highroad draft [-force] FILE       print the reply highroad would draft for a rejection
   highroad rules [-json]             print the rules in effect (defaults plus your changes)
@@ -29,6 +33,10 @@ var commands = map[string]command{
 	"draft":    runDraft,
 	"rules":    runRules,
 	"demo":     runDemo,
+	"run":      runRun,
+	"check":    runCheck,
+	"scan":     runScan,
+	"status":   runStatus,
 }
 
 func main() {

@@ -109,7 +109,7 @@ func TestRulesAndDemo(t *testing.T) {
 	if status != 0 || !strings.Contains(out, "en.decision.other-candidate") || !strings.Contains(out, "threshold 6") {
 		t.Errorf("rules = %d:\n%.300s", status, out)
 	}
-	out, _, status = runCmd(t, "", "demo")
+	out, _, status = runCmd(t, "", "demo", "-exit")
 	if status != 0 || strings.Count(out, "REJECTION") < 2 || !strings.Contains(out, "left alone") || !strings.Contains(out, "Subject: Re:") {
 		t.Errorf("demo = %d:\n%.500s", status, out)
 	}

@@ -1,0 +1,295 @@
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// TLS modes of an account.
+const (
+	TLSImplicit = "imaps"    // TLS from the first byte (port 993)
+	TLSStartTLS = "starttls" // plain connection upgraded with STARTTLS (port 143)
+	TLSNone     = "plain"    // no TLS: only to a loopback address, and only when asked for
+)
+
+// Authentication mechanisms of an account.
+const (
+	AuthPassword    = "password"    // LOGIN with a password
+	AuthXOAuth2     = "xoauth2"     // SASL XOAUTH2 with a token (Gmail, Outlook)
+	AuthOAuthBearer = "oauthbearer" // SASL OAUTHBEARER with a token
+)
+
+// Account is one mailbox highroad watches.
+type Account struct {
+	Name     string `yaml:"name"`
+	Server   string `yaml:"server"`
+	Port     int    `yaml:"port"`
+	TLS      string `yaml:"tls"`
+	CAFile   string `yaml:"ca_file"`
+	Username string `yaml:"username"`
+	Auth     string `yaml:"auth"`
+
+	// Exactly one of these supplies the secret: a password, or for the
+	// OAuth mechanisms a token.
+	PasswordEnv     string `yaml:"password_env"`
+	PasswordFile    string `yaml:"password_file"`
+	PasswordCommand string `yaml:"password_command"`
+	TokenCommand    string `yaml:"token_command"`
+
+	Mailboxes      []string `yaml:"mailboxes"`
+	Drafts         string   `yaml:"drafts"`
+	Keyword        string   `yaml:"keyword"`
+	PollInterval   Duration `yaml:"poll_interval"`
+	FirstRunWindow Duration `yaml:"first_run_window"`
+}
+
+// Defaults for an account.
+const (
+	DefaultKeyword        = "$JobRejection"
+	DefaultDrafts         = "Drafts"
+	DefaultPollInterval   = 5 * time.Minute
+	DefaultFirstRunWindow = 14 * 24 * time.Hour
+)
+
+// Duration is a time.Duration written as "90s", "5m", "36h" or "14d".
+type Duration time.Duration
+
+// UnmarshalText parses a duration, with "d" for days.
+func (d *Duration) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q is not a duration (write 14d, 36h, 5m or 90s)", s)
+		}
+		*d = Duration(time.Duration(n) * 24 * time.Hour)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return fmt.Errorf("%q is not a duration (write 14d, 36h, 5m or 90s)", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes the duration back in the form UnmarshalText reads.
+func (d Duration) MarshalText() ([]byte, error) {
+	if v := time.Duration(d); v%(24*time.Hour) == 0 && v > 0 {
+		return []byte(strconv.Itoa(int(v/(24*time.Hour))) + "d"), nil
+	}
+	return []byte(time.Duration(d).String()), nil
+}
+
+// Addr returns host:port.
+func (a *Account) Addr() string { return net.JoinHostPort(a.Server, strconv.Itoa(a.Port)) }
+
+// setDefaults fills in what the user left out.
+func (a *Account) setDefaults() {
+	if a.TLS == "" {
+		a.TLS = TLSImplicit
+	}
+	if a.Port == 0 {
+		a.Port = 993
+		if a.TLS != TLSImplicit {
+			a.Port = 143
+		}
+	}
+	if a.Auth == "" {
+		a.Auth = AuthPassword
+	}
+	if len(a.Mailboxes) == 0 {
+		a.Mailboxes = []string{"INBOX"}
+	}
+	if a.Drafts == "" {
+		a.Drafts = DefaultDrafts
+	}
+	if a.Keyword == "" {
+		a.Keyword = DefaultKeyword
+	}
+	if a.PollInterval == 0 {
+		a.PollInterval = Duration(DefaultPollInterval)
+	}
+	if a.FirstRunWindow == 0 {
+		a.FirstRunWindow = Duration(DefaultFirstRunWindow)
+	}
+	if a.Name == "" {
+		a.Name = a.Username
+	}
+}
+
+// validate checks one account; where says where it is in the file.
+func (a *Account) validate(where string) error {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%s: account %q: %s", where, a.Name, fmt.Sprintf(format, args...))
+	}
+	if a.Server == "" {
+		return fail("no server (set server: imap.example.org)")
+	}
+	if a.Username == "" {
+		return fail("no username")
+	}
+	switch a.TLS {
+	case TLSImplicit, TLSStartTLS:
+	case TLSNone:
+		if !loopback(a.Server) {
+			return fail("tls: plain sends your password unencrypted; it is only allowed to a loopback address such as 127.0.0.1")
+		}
+	default:
+		return fail("tls %q is not one of imaps, starttls, plain", a.TLS)
+	}
+	if a.Port <= 0 || a.Port > 65535 {
+		return fail("port %d is out of range", a.Port)
+	}
+	switch a.Auth {
+	case AuthPassword:
+		if a.TokenCommand != "" {
+			return fail("token_command is for auth: xoauth2 or oauthbearer")
+		}
+	case AuthXOAuth2, AuthOAuthBearer:
+		if a.TokenCommand == "" {
+			return fail("auth %s needs token_command: a command that prints an access token", a.Auth)
+		}
+	default:
+		return fail("auth %q is not one of password, xoauth2, oauthbearer", a.Auth)
+	}
+	sources := 0
+	for _, s := range []string{a.PasswordEnv, a.PasswordFile, a.PasswordCommand, a.TokenCommand} {
+		if s != "" {
+			sources++
+		}
+	}
+	if sources != 1 {
+		return fail("give exactly one of password_env, password_file, password_command (or token_command for OAuth); passwords never go in this file")
+	}
+	if a.PasswordFile != "" {
+		a.PasswordFile = expandHome(a.PasswordFile)
+		if err := checkSecretFile(a.PasswordFile); err != nil {
+			return fail("%v", err)
+		}
+	}
+	if a.CAFile != "" {
+		a.CAFile = expandHome(a.CAFile)
+		if _, err := os.Stat(a.CAFile); err != nil {
+			return fail("ca_file: %v", err)
+		}
+	}
+	if !validKeyword(a.Keyword) {
+		return fail("keyword %q is not a valid IMAP keyword (letters, digits and $ _ - . only)", a.Keyword)
+	}
+	if time.Duration(a.PollInterval) < 10*time.Second {
+		return fail("poll_interval %v is shorter than 10s; servers throttle such clients", time.Duration(a.PollInterval))
+	}
+	return nil
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func validKeyword(k string) bool {
+	if k == "" || strings.HasPrefix(k, "\\") {
+		return false
+	}
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("$_-.", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkSecretFile refuses a secret file that others can read.
+func checkSecretFile(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("password_file: %v", err)
+	}
+	if runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("password_file %s can be read by others (mode %v); run: chmod 600 %s", path, st.Mode().Perm(), path)
+	}
+	return nil
+}
+
+// secretTimeout bounds a password or token command.
+const secretTimeout = 30 * time.Second
+
+// Secret returns the account's password or token. The value is never
+// logged; errors say where it was looked for, not what it is.
+func (a *Account) Secret(ctx context.Context) (string, error) {
+	switch {
+	case a.PasswordEnv != "":
+		v, ok := os.LookupEnv(a.PasswordEnv)
+		if !ok || v == "" {
+			return "", fmt.Errorf("account %q: environment variable %s is not set", a.Name, a.PasswordEnv)
+		}
+		return v, nil
+	case a.PasswordFile != "":
+		if err := checkSecretFile(a.PasswordFile); err != nil {
+			return "", fmt.Errorf("account %q: %w", a.Name, err)
+		}
+		b, err := os.ReadFile(a.PasswordFile)
+		if err != nil {
+			return "", fmt.Errorf("account %q: read password_file: %w", a.Name, err)
+		}
+		return firstLine(b), nil
+	case a.PasswordCommand != "":
+		return runSecret(ctx, a.Name, "password_command", a.PasswordCommand)
+	case a.TokenCommand != "":
+		return runSecret(ctx, a.Name, "token_command", a.TokenCommand)
+	}
+	return "", fmt.Errorf("account %q: no secret configured", a.Name)
+}
+
+func runSecret(ctx context.Context, account, key, command string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, secretTimeout)
+	defer cancel()
+	var cmd *exec.Cmd
+	if runtime.GOOS == "windows" {
+		cmd = exec.CommandContext(ctx, "cmd", "/C", command)
+	} else {
+		cmd = exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		// stderr may help ("gpg: decryption failed"), stdout may be the secret: never show it.
+		msg := strings.TrimSpace(firstLine(stderr.Bytes()))
+		if msg != "" {
+			msg = ": " + msg
+		}
+		return "", fmt.Errorf("account %q: %s failed: %v%s", account, key, err, msg)
+	}
+	s := firstLine(out)
+	if s == "" {
+		return "", fmt.Errorf("account %q: %s printed nothing", account, key)
+	}
+	return s, nil
+}
+
+func firstLine(b []byte) string {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	if sc.Scan() {
+		return strings.TrimRight(sc.Text(), "\r")
+	}
+	return ""
+}
+
+// errNoAccounts reports a configuration without accounts to a command
+// that needs one.
+var errNoAccounts = errors.New("no accounts configured: add one under accounts: (see the README)")

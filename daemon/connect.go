@@ -1,0 +1,214 @@
+package daemon
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-sasl"
+
+	"github.com/highroad/highroad/config"
+)
+
+// session is one connection to one account. Only the goroutine that
+// created it uses it; server pushes only signal on changed.
+type session struct {
+	d       *Daemon
+	a       *config.Account
+	log     *slog.Logger
+	c       *imapclient.Client
+	changed chan struct{} // a mailbox grew; buffered, never blocks the reader
+	drafts  string        // the Drafts mailbox's name
+	keyword imap.Flag
+	// keywordOK is false when the selected mailbox refuses custom keywords.
+	keywordOK   bool
+	keywordNote bool // the refusal has been logged once
+	selected    string
+}
+
+// connect dials, logs in and finds the Drafts mailbox.
+func (d *Daemon) connect(ctx context.Context, a *config.Account, log *slog.Logger) (*session, error) {
+	s := &session{d: d, a: a, log: log, changed: make(chan struct{}, 1), keyword: imap.Flag(a.Keyword)}
+	tlsConfig, err := tlsConfig(a)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	opts := &imapclient.Options{
+		TLSConfig: tlsConfig,
+		Dialer:    &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second},
+		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+			Mailbox: func(data *imapclient.UnilateralDataMailbox) {
+				if data.NumMessages != nil {
+					s.signal()
+				}
+			},
+		},
+	}
+	switch a.TLS {
+	case config.TLSStartTLS:
+		s.c, err = imapclient.DialStartTLS(a.Addr(), opts)
+	case config.TLSNone:
+		s.c, err = imapclient.DialInsecure(a.Addr(), opts)
+	default:
+		s.c, err = imapclient.DialTLS(a.Addr(), opts)
+	}
+	if err != nil {
+		var cert *tls.CertificateVerificationError
+		if errors.As(err, &cert) {
+			return nil, permanent(fmt.Errorf("connect to %s: the server's certificate is not trusted (%v); for a self-signed server set ca_file", a.Addr(), cert.Err))
+		}
+		return nil, fmt.Errorf("connect to %s: %w", a.Addr(), err)
+	}
+	if err := s.wait(s.c.WaitGreeting); err != nil {
+		s.close()
+		return nil, fmt.Errorf("greeting from %s: %w", a.Addr(), err)
+	}
+	if err := s.login(ctx); err != nil {
+		s.close()
+		return nil, err
+	}
+	if s.drafts, err = s.findDrafts(); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *session) signal() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+func tlsConfig(a *config.Account) (*tls.Config, error) {
+	cfg := &tls.Config{ServerName: a.Server, MinVersion: tls.VersionTLS12}
+	if a.CAFile == "" {
+		return cfg, nil
+	}
+	pem, err := os.ReadFile(a.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("read ca_file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("ca_file %s holds no PEM certificate", a.CAFile)
+	}
+	cfg.RootCAs = pool
+	return cfg, nil
+}
+
+// login authenticates; a refusal is permanent, so that a wrong password
+// never turns into a storm of retries.
+func (s *session) login(ctx context.Context) error {
+	secret, err := s.a.Secret(ctx)
+	if err != nil {
+		return permanent(err)
+	}
+	var authErr error
+	switch s.a.Auth {
+	case config.AuthXOAuth2:
+		authErr = s.wait(func() error { return s.c.Authenticate(xoauth2{s.a.Username, secret}) })
+	case config.AuthOAuthBearer:
+		authErr = s.wait(func() error {
+			return s.c.Authenticate(sasl.NewOAuthBearerClient(&sasl.OAuthBearerOptions{Username: s.a.Username, Token: secret}))
+		})
+	default:
+		authErr = s.wait(s.c.Login(s.a.Username, secret).Wait)
+	}
+	var imapErr *imap.Error
+	if errors.As(authErr, &imapErr) && imapErr.Type == imap.StatusResponseTypeNo {
+		// The server's text is safe to show; the secret never is.
+		return permanent(fmt.Errorf("login as %s refused by the server: %s (check the username and password; Gmail and others need an app password)", s.a.Username, imapErr.Text))
+	}
+	if authErr != nil {
+		return fmt.Errorf("login: %w", authErr)
+	}
+	return nil
+}
+
+// wait runs f, closing the connection if it has not returned within the
+// command timeout: go-imap has no deadlines of its own on responses.
+func (s *session) wait(f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	timer := time.NewTimer(s.d.Timeouts.Command)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-timer.C:
+		s.c.Close()
+		<-done
+		return fmt.Errorf("no answer from the server within %v", s.d.Timeouts.Command)
+	}
+}
+
+func (s *session) close() {
+	if s.c == nil {
+		return
+	}
+	// Log out politely, but never wait long for it.
+	done := make(chan struct{})
+	go func() {
+		s.c.Logout().Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+	s.c.Close()
+}
+
+// findDrafts returns the mailbox with the \Drafts attribute, or the
+// configured name when no mailbox carries it.
+func (s *session) findDrafts() (string, error) {
+	var list []*imap.ListData
+	opts := &imap.ListOptions{}
+	if s.c.Caps().Has(imap.CapSpecialUse) {
+		opts.ReturnSpecialUse = true
+	}
+	err := s.wait(func() (err error) {
+		list, err = s.c.List("", "*", opts).Collect()
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("list mailboxes: %w", err)
+	}
+	fallback := ""
+	for _, m := range list {
+		for _, attr := range m.Attrs {
+			if attr == imap.MailboxAttrDrafts {
+				return m.Mailbox, nil
+			}
+		}
+		if strings.EqualFold(m.Mailbox, s.a.Drafts) {
+			fallback = m.Mailbox
+		}
+	}
+	if fallback == "" {
+		return "", permanent(fmt.Errorf("no Drafts mailbox: none is marked \\Drafts and there is no mailbox named %q (set drafts: to its name)", s.a.Drafts))
+	}
+	return fallback, nil
+}
+
+// xoauth2 is the SASL XOAUTH2 mechanism of Gmail and Outlook.
+type xoauth2 struct{ user, token string }
+
+func (x xoauth2) Start() (string, []byte, error) {
+	return "XOAUTH2", []byte("user=" + x.user + "\x01auth=Bearer " + x.token + "\x01\x01"), nil
+}
+
+// Next answers the server's error challenge with an empty response, after
+// which the server fails the exchange with a NO.
+func (x xoauth2) Next([]byte) ([]byte, error) { return []byte{}, nil }

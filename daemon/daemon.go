@@ -1,0 +1,197 @@
+// Package daemon watches IMAP mailboxes for job-application rejections:
+// it flags each one with a keyword and appends a threaded reply to Drafts,
+// exactly once, surviving dropped connections, restarts and crashes.
+//
+// One goroutine owns each account's connection. Everything the daemon does
+// to a mailbox is adding its keyword to a rejection and appending drafts:
+// messages are read with BODY.PEEK, so no \Seen flag is ever set.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/highroad/highroad/classifier"
+	"github.com/highroad/highroad/config"
+	"github.com/highroad/highroad/drafts"
+	"github.com/highroad/highroad/state"
+)
+
+// Daemon watches the configured accounts.
+type Daemon struct {
+	Config     *config.Config
+	Store      *state.Store
+	Classifier *classifier.Classifier
+	Templates  *drafts.Templates
+	Log        *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// DryRun, when set, changes nothing: no keyword, no draft, no progress.
+	DryRun bool
+	// Timeouts; the defaults suit real servers, tests shorten them.
+	Timeouts Timeouts
+	// Events, when set, receives one Event per message decided. It must be
+	// drained; the daemon blocks on it.
+	Events chan<- Event
+}
+
+// Timeouts bound the waits on a server.
+type Timeouts struct {
+	Command    time.Duration // one IMAP command, including its response
+	Recheck    time.Duration // the longest an IDLE runs before a re-check
+	BackoffMin time.Duration
+	BackoffMax time.Duration
+}
+
+func (t Timeouts) withDefaults() Timeouts {
+	if t.Command == 0 {
+		t.Command = 60 * time.Second
+	}
+	if t.Recheck == 0 {
+		t.Recheck = 5 * time.Minute
+	}
+	if t.BackoffMin == 0 {
+		t.BackoffMin = time.Second
+	}
+	if t.BackoffMax == 0 {
+		t.BackoffMax = 5 * time.Minute
+	}
+	return t
+}
+
+// Event reports a decision about one message, for tests and the demo.
+type Event struct {
+	Account, Mailbox string
+	UID              uint32
+	MessageID        string
+	Rejection        bool
+	Flagged          bool   // the keyword was stored
+	DraftID          string // the appended draft's Message-ID, or the one already there
+	Skipped          string // why the message was passed over, if it was
+	// Result is the classification, for messages that were classified.
+	Result *classifier.Result
+}
+
+// PermanentError is an error that retrying cannot fix, such as refused
+// credentials or a missing mailbox: the account stops.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+func permanent(err error) error { return &PermanentError{Err: err} }
+
+// IsPermanent reports whether err stops an account for good.
+func IsPermanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
+}
+
+func (d *Daemon) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// Run watches every account until ctx is cancelled, and returns nil then.
+// An account that fails permanently stops with its error logged; Run
+// returns the joined permanent errors once every account has stopped.
+func (d *Daemon) Run(ctx context.Context) error {
+	if err := d.Config.NeedAccounts(); err != nil {
+		return err
+	}
+	d.Timeouts = d.Timeouts.withDefaults()
+	var wg sync.WaitGroup
+	errs := make([]error, len(d.Config.Accounts))
+	for i := range d.Config.Accounts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = d.watch(ctx, &d.Config.Accounts[i])
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return errors.Join(errs...)
+}
+
+// watch runs sessions for one account, reconnecting after transient
+// failures with capped, jittered backoff that resets after a good session.
+func (d *Daemon) watch(ctx context.Context, a *config.Account) error {
+	log := d.Log.With("account", a.Name)
+	backoff := d.Timeouts.BackoffMin
+	for {
+		start := d.now()
+		err := d.session(ctx, a, log)
+		if ctx.Err() != nil {
+			return nil
+		}
+		d.recordError(a.Name, err)
+		if IsPermanent(err) {
+			log.Error("account stopped", "err", err)
+			return fmt.Errorf("account %q: %w", a.Name, err)
+		}
+		if time.Since(start) > 2*time.Minute {
+			backoff = d.Timeouts.BackoffMin // the session was healthy for a while
+		}
+		wait := jitter(backoff)
+		log.Warn("connection lost; reconnecting", "err", err, "in", wait.Round(time.Millisecond))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		backoff = min(2*backoff, d.Timeouts.BackoffMax)
+	}
+}
+
+func jitter(d time.Duration) time.Duration {
+	return d/2 + time.Duration(rand.Int64N(int64(d)/2+1))
+}
+
+// session connects once and serves the account until the connection fails
+// or ctx is cancelled. A panic becomes a transient error.
+func (d *Daemon) session(ctx context.Context, a *config.Account, log *slog.Logger) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("panic in session", "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	s, err := d.connect(ctx, a, log)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	d.recordContact(a.Name)
+	return s.serve(ctx)
+}
+
+func (d *Daemon) recordContact(account string) {
+	if d.DryRun || d.Store == nil {
+		return
+	}
+	d.Store.Record(account, func(act *state.Activity) {
+		act.LastContact = d.now()
+		act.LastError = ""
+	})
+}
+
+func (d *Daemon) recordError(account string, err error) {
+	if d.DryRun || d.Store == nil || err == nil {
+		return
+	}
+	d.Store.Record(account, func(act *state.Activity) {
+		act.LastError = err.Error()
+		act.LastErrorAt = d.now()
+	})
+}

@@ -1,0 +1,134 @@
+package daemon
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// maxText is how much of a message's body is fetched: enough for any
+// rejection's wording, and a bound on memory for 25 MB messages.
+const maxText = 128 << 10
+
+// batch is how many messages one FETCH asks for.
+const batch = 50
+
+// fetched is one message as read from the server.
+type fetched struct {
+	uid   imap.UID
+	flags []imap.Flag
+	size  int64
+	raw   []byte // the header, a blank line and the start of the body
+}
+
+// selectMailbox selects name read-write (the keyword needs it) and notes
+// whether the mailbox accepts the keyword.
+func (s *session) selectMailbox(name string) (*imap.SelectData, error) {
+	var data *imap.SelectData
+	err := s.wait(func() (err error) {
+		data, err = s.c.Select(name, nil).Wait()
+		return err
+	})
+	if err != nil {
+		if isNo(err) {
+			return nil, permanent(fmt.Errorf("select %q: the mailbox does not exist or cannot be opened: %w", name, err))
+		}
+		return nil, fmt.Errorf("select %q: %w", name, err)
+	}
+	s.selected = name
+	s.keywordOK = false
+	for _, f := range data.PermanentFlags {
+		if f == imap.FlagWildcard || strings.EqualFold(string(f), string(s.keyword)) {
+			s.keywordOK = true
+		}
+	}
+	if !s.keywordOK && !s.keywordNote {
+		s.log.Warn("the server does not accept custom keywords here; rejections will get drafts but no keyword",
+			"mailbox", name, "keyword", string(s.keyword))
+		s.keywordNote = true
+	}
+	return data, nil
+}
+
+// search returns the UIDs matching criteria in the selected mailbox.
+func (s *session) search(criteria *imap.SearchCriteria) ([]imap.UID, error) {
+	var data *imap.SearchData
+	err := s.wait(func() (err error) {
+		data, err = s.c.UIDSearch(criteria, nil).Wait()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search %q: %w", s.selected, err)
+	}
+	uids := data.AllUIDs()
+	slices.Sort(uids)
+	return uids, nil
+}
+
+// newUIDs returns the UIDs above last, in order. "UID n:*" also returns the
+// highest UID when it is below n, so the result is filtered.
+func (s *session) newUIDs(last imap.UID) ([]imap.UID, error) {
+	uids, err := s.search(&imap.SearchCriteria{UID: []imap.UIDSet{{imap.UIDRange{Start: last + 1, Stop: 0}}}})
+	if err != nil {
+		return nil, err
+	}
+	out := uids[:0]
+	for _, u := range uids {
+		if u > last {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// fetch reads the header and the start of the text of each UID, never
+// setting \Seen. Sections are fetched raw and parsed locally: a server's
+// malformed ENVELOPE or BODYSTRUCTURE would kill the connection.
+func (s *session) fetch(uids []imap.UID) ([]fetched, error) {
+	header := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
+	text := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierText, Peek: true,
+		Partial: &imap.SectionPartial{Offset: 0, Size: maxText}}
+	opts := &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true,
+		BodySection: []*imap.FetchItemBodySection{header, text}}
+	var bufs []*imapclient.FetchMessageBuffer
+	err := s.wait(func() (err error) {
+		bufs, err = s.c.Fetch(imap.UIDSetNum(uids...), opts).Collect()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fetch from %q: %w", s.selected, err)
+	}
+	out := make([]fetched, 0, len(bufs))
+	for _, b := range bufs {
+		var raw bytes.Buffer
+		raw.Write(b.FindBodySection(header))
+		raw.Write(b.FindBodySection(text))
+		out = append(out, fetched{uid: b.UID, flags: b.Flags, size: b.RFC822Size, raw: raw.Bytes()})
+	}
+	return out, nil
+}
+
+// since returns the UIDs of messages received since t.
+func (s *session) since(t time.Time) ([]imap.UID, error) {
+	return s.search(&imap.SearchCriteria{Since: t})
+}
+
+func isNo(err error) bool {
+	var e *imap.Error
+	return errors.As(err, &e) && e.Type == imap.StatusResponseTypeNo
+}
+
+func hasFlag(flags []imap.Flag, f imap.Flag) bool {
+	for _, x := range flags {
+		if strings.EqualFold(string(x), string(f)) {
+			return true
+		}
+	}
+	return false
+}

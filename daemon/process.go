@@ -1,0 +1,265 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/highroad/highroad/classifier"
+	"github.com/highroad/highroad/drafts"
+	"github.com/highroad/highroad/message"
+	"github.com/highroad/highroad/state"
+)
+
+// catchUp handles every message of mailbox that arrived since the last
+// pass. On the first pass, and after the server renumbered the mailbox
+// (UIDVALIDITY changed), only mail of the first-run window is considered.
+func (s *session) catchUp(ctx context.Context, mailbox string) error {
+	data, err := s.selectMailbox(mailbox)
+	if err != nil {
+		return err
+	}
+	prog, known, err := s.d.Store.Progress(s.a.Name, mailbox)
+	if err != nil {
+		return permanent(fmt.Errorf("read state: %w", err))
+	}
+	var uids []imap.UID
+	if known && prog.UIDValidity == data.UIDValidity {
+		uids, err = s.newUIDs(imap.UID(prog.LastUID))
+	} else {
+		if known {
+			s.log.Warn("the server renumbered the mailbox; re-checking the first-run window", "mailbox", mailbox)
+		}
+		since := s.d.now().Add(-time.Duration(s.a.FirstRunWindow))
+		if uids, err = s.since(since); err != nil {
+			return err
+		}
+		// Mail older than the window counts as handled; the window's mail
+		// is handled in UID order, each recorded as it is done.
+		prog = state.Progress{UIDValidity: data.UIDValidity}
+		switch {
+		case len(uids) > 0:
+			prog.LastUID = uint32(uids[0]) - 1
+		case data.UIDNext > 0:
+			prog.LastUID = uint32(data.UIDNext) - 1
+		}
+		if err := s.saveProgress(mailbox, prog); err != nil {
+			return err
+		}
+	}
+	if err != nil {
+		return err
+	}
+	for len(uids) > 0 && ctx.Err() == nil {
+		n := min(batch, len(uids))
+		if err := s.handleBatch(ctx, mailbox, uids[:n], &prog); err != nil {
+			return err
+		}
+		uids = uids[n:]
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	prog.Scanned = s.d.now()
+	return s.saveProgress(mailbox, prog)
+}
+
+func (s *session) saveProgress(mailbox string, p state.Progress) error {
+	if s.d.DryRun {
+		return nil
+	}
+	if err := s.d.Store.SetProgress(s.a.Name, mailbox, p); err != nil {
+		return permanent(fmt.Errorf("write state: %w", err))
+	}
+	return nil
+}
+
+func (s *session) handleBatch(ctx context.Context, mailbox string, uids []imap.UID, prog *state.Progress) error {
+	msgs, err := s.fetch(uids)
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if ctx.Err() != nil {
+			return nil // finish the message in hand, start no other
+		}
+		if err := s.handle(mailbox, prog.UIDValidity, m); err != nil {
+			return err
+		}
+		if uint32(m.uid) > prog.LastUID {
+			prog.LastUID = uint32(m.uid)
+			if err := s.saveProgress(mailbox, *prog); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// handle decides about one message and, for a rejection, appends the draft
+// and then stores the keyword. The order makes a crash safe: a draft that
+// exists is found again in Drafts by the rejection's Message-ID, so a
+// rejection is never drafted twice, and an unflagged one is never skipped.
+func (s *session) handle(mailbox string, uidValidity uint32, m fetched) error {
+	ev := Event{Account: s.a.Name, Mailbox: mailbox, UID: uint32(m.uid)}
+	log := s.log.With("mailbox", mailbox, "uid", uint32(m.uid))
+	switch {
+	case hasFlag(m.flags, imap.FlagDraft):
+		ev.Skipped = "a draft"
+	case hasFlag(m.flags, imap.FlagAnswered):
+		ev.Skipped = "already answered"
+	}
+	if ev.Skipped != "" {
+		log.Debug("passed over", "why", ev.Skipped)
+		s.emit(ev)
+		return nil
+	}
+	msg, err := message.Parse(bytes.NewReader(m.raw))
+	if err != nil {
+		log.Warn("passed over: not a readable message", "err", err, "size", m.size)
+		ev.Skipped = "unreadable"
+		s.emit(ev)
+		return nil
+	}
+	ev.MessageID = msg.MessageID
+	res := s.d.Classifier.Classify(msg)
+	ev.Rejection, ev.Result = res.Rejection, res
+	log.Info("decision", "message_id", msg.MessageID, "rejection", res.Rejection, "score", res.Score,
+		"threshold", res.Threshold, "rules", ruleIDs(res))
+	if !res.Rejection {
+		s.emit(ev)
+		return nil
+	}
+	key := msg.MessageID
+	if key == "" {
+		key = "uid:" + strconv.FormatUint(uint64(uidValidity), 10) + ":" + strconv.FormatUint(uint64(m.uid), 10)
+	}
+	rec, _, err := s.d.Store.Rejection(s.a.Name, key)
+	if err != nil {
+		return permanent(fmt.Errorf("read state: %w", err))
+	}
+	rec = state.Rejection{Account: s.a.Name, Mailbox: mailbox, MessageID: key, UID: uint32(m.uid),
+		Company: res.Company, Role: res.Role, Contact: res.ContactName, Received: msg.Date,
+		DraftID: rec.DraftID, Drafted: rec.Drafted, Flagged: rec.Flagged}
+	if s.d.DryRun {
+		log.Info("would flag and draft", "company", res.Company, "role", res.Role)
+		s.emit(ev)
+		return nil
+	}
+	if rec.DraftID == "" {
+		if rec.DraftID, err = s.ensureDraft(msg, res); err != nil {
+			return err
+		}
+		rec.Drafted = s.d.now()
+		if err := s.d.Store.PutRejection(rec); err != nil {
+			return permanent(fmt.Errorf("write state: %w", err))
+		}
+		s.d.Store.Record(s.a.Name, func(a *state.Activity) { a.Rejections++; a.Drafts++ })
+	}
+	ev.DraftID = rec.DraftID
+	if s.keywordOK && !hasFlag(m.flags, s.keyword) {
+		if err := s.flag(m.uid); err != nil {
+			return err
+		}
+	}
+	ev.Flagged = s.keywordOK
+	if !rec.Flagged && s.keywordOK {
+		rec.Flagged = true
+		if err := s.d.Store.PutRejection(rec); err != nil {
+			return permanent(fmt.Errorf("write state: %w", err))
+		}
+	}
+	log.Info("flagged and drafted", "message_id", msg.MessageID, "draft", rec.DraftID, "company", res.Company, "role", res.Role)
+	s.emit(ev)
+	return nil
+}
+
+func (s *session) emit(ev Event) {
+	if !s.d.DryRun && (ev.Rejection || ev.Skipped == "") {
+		s.d.Store.Record(s.a.Name, func(a *state.Activity) { a.Seen++ })
+	}
+	if s.d.Events != nil {
+		s.d.Events <- ev
+	}
+}
+
+func ruleIDs(r *classifier.Result) []string {
+	ids := make([]string, 0, len(r.Hits))
+	for _, h := range r.Hits {
+		ids = append(ids, h.Rule)
+	}
+	return ids
+}
+
+// ensureDraft returns the Message-ID of the draft answering msg, appending
+// one to Drafts unless a draft tied to msg is already there. It leaves the
+// mailbox it found selected.
+func (s *session) ensureDraft(msg *message.Message, res *classifier.Result) (string, error) {
+	back := s.selected
+	defer func() {
+		if back != "" && s.selected != back {
+			s.selectMailbox(back)
+		}
+	}()
+	if msg.MessageID != "" {
+		if _, err := s.selectMailbox(s.drafts); err != nil {
+			return "", err
+		}
+		found, err := s.search(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{
+			{Key: drafts.HeaderRejection, Value: msg.MessageID}}})
+		if err != nil {
+			return "", err
+		}
+		if len(found) > 0 {
+			s.log.Info("a draft for this rejection is already in Drafts", "message_id", msg.MessageID)
+			return "existing:" + strconv.FormatUint(uint64(found[0]), 10), nil
+		}
+	}
+	r, err := drafts.Compose(msg, res, s.d.Config.Profile.Drafts(), drafts.Options{Now: s.d.now(), Templates: s.d.Templates})
+	if err != nil {
+		return "", permanent(fmt.Errorf("compose draft: %w", err))
+	}
+	raw, err := r.Bytes()
+	if err != nil {
+		return "", permanent(fmt.Errorf("compose draft: %w", err))
+	}
+	if err := s.appendDraft(raw); err != nil {
+		return "", err
+	}
+	return r.MessageID, nil
+}
+
+func (s *session) appendDraft(raw []byte) error {
+	return s.wait(func() error {
+		cmd := s.c.Append(s.drafts, int64(len(raw)), &imap.AppendOptions{
+			Flags: []imap.Flag{imap.FlagDraft, imap.FlagSeen}, Time: s.d.now()})
+		if _, err := cmd.Write(raw); err != nil {
+			cmd.Close()
+			return fmt.Errorf("append to %q: %w", s.drafts, err)
+		}
+		if err := cmd.Close(); err != nil {
+			return fmt.Errorf("append to %q: %w", s.drafts, err)
+		}
+		_, err := cmd.Wait()
+		if err != nil {
+			return fmt.Errorf("append to %q: %w", s.drafts, err)
+		}
+		return nil
+	})
+}
+
+// flag adds the keyword to one message, and nothing else.
+func (s *session) flag(uid imap.UID) error {
+	return s.wait(func() error {
+		err := s.c.Store(imap.UIDSetNum(uid), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true,
+			Flags: []imap.Flag{s.keyword}}, nil).Close()
+		if err != nil {
+			return fmt.Errorf("store keyword on uid %d: %w", uid, err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,104 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/highroad/highroad/config"
+	"github.com/highroad/highroad/state"
+)
+
+// Scan makes one pass over the mail of every account received since the
+// given time, handling each message as the daemon does (a message already
+// handled is recognised and left alone), and returns. progress, when set,
+// is called after each message with the count done and the total.
+func (d *Daemon) Scan(ctx context.Context, since time.Time, progress func(done, total int)) error {
+	if err := d.Config.NeedAccounts(); err != nil {
+		return err
+	}
+	d.Timeouts = d.Timeouts.withDefaults()
+	for i := range d.Config.Accounts {
+		a := &d.Config.Accounts[i]
+		log := d.Log.With("account", a.Name)
+		s, err := d.connect(ctx, a, log)
+		if err != nil {
+			d.recordError(a.Name, err)
+			return fmt.Errorf("account %q: %w", a.Name, err)
+		}
+		err = s.scan(ctx, since, progress)
+		s.close()
+		if err != nil {
+			d.recordError(a.Name, err)
+			return fmt.Errorf("account %q: %w", a.Name, err)
+		}
+		d.recordContact(a.Name)
+	}
+	return nil
+}
+
+func (s *session) scan(ctx context.Context, since time.Time, progress func(done, total int)) error {
+	for _, mb := range s.a.Mailboxes {
+		data, err := s.selectMailbox(mb)
+		if err != nil {
+			return err
+		}
+		uids, err := s.since(since)
+		if err != nil {
+			return err
+		}
+		// The scan does not move the daemon's progress; it only keeps
+		// UIDVALIDITY for naming messages without a Message-ID.
+		prog := state.Progress{UIDValidity: data.UIDValidity, LastUID: ^uint32(0)}
+		done := 0
+		for len(uids) > 0 && ctx.Err() == nil {
+			n := min(batch, len(uids))
+			if err := s.handleBatch(ctx, mb, uids[:n], &prog); err != nil {
+				return err
+			}
+			done += n
+			if progress != nil {
+				progress(done, done+len(uids)-n)
+			}
+			uids = uids[n:]
+		}
+	}
+	return nil
+}
+
+// Report is what Check found out about an account.
+type Report struct {
+	Account    string
+	Drafts     string
+	IDLE       bool
+	SpecialUse bool
+	// Keyword says, per watched mailbox, whether the server accepts the
+	// keyword there.
+	Keyword  map[string]bool
+	Messages map[string]uint32
+}
+
+// Check connects to a, logs in, finds Drafts and opens each watched
+// mailbox, changing nothing.
+func (d *Daemon) Check(ctx context.Context, a *config.Account) (*Report, error) {
+	d.Timeouts = d.Timeouts.withDefaults()
+	s, err := d.connect(ctx, a, d.Log.With("account", a.Name))
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	r := &Report{Account: a.Name, Drafts: s.drafts, IDLE: s.c.Caps().Has(imap.CapIdle),
+		SpecialUse: s.c.Caps().Has(imap.CapSpecialUse), Keyword: map[string]bool{}, Messages: map[string]uint32{}}
+	s.keywordNote = true // Check reports it instead of logging it
+	for _, mb := range a.Mailboxes {
+		data, err := s.selectMailbox(mb)
+		if err != nil {
+			return r, err
+		}
+		r.Keyword[mb] = s.keywordOK
+		r.Messages[mb] = data.NumMessages
+	}
+	return r, nil
+}
