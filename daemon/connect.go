@@ -33,6 +33,7 @@ type session struct {
 	keywordOK   bool
 	keywordNote bool // the refusal has been logged once
 	selected    string
+	scanning    bool // a one-off scan: progress is left alone
 }
 
 // connect dials, logs in and finds the Drafts mailbox.

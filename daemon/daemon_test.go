@@ -356,3 +356,38 @@ func TestDryRunChangesNothing(t *testing.T) {
 		t.Errorf("dry run appended %d drafts", len(box))
 	}
 }
+
+func TestScanHandlesOldMailOnce(t *testing.T) {
+	srv, err := demo.Start("alex", "s3cret-pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for _, m := range mixed {
+		srv.Deliver("INBOX", read(t, m.path))
+	}
+	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
+	done := make(chan struct{})
+	var got []daemon.Event
+	go func() {
+		defer close(done)
+		for ev := range events {
+			got = append(got, ev)
+		}
+	}()
+	var last [2]int
+	for i := 0; i < 2; i++ { // a second scan must find every draft already there
+		if err := d.Scan(context.Background(), time.Now().AddDate(-20, 0, 0), func(n, total int) { last = [2]int{n, total} }); err != nil {
+			t.Fatalf("Scan %d: %v", i, err)
+		}
+	}
+	close(events)
+	<-done
+	if len(got) != 2*len(mixed) || last != [2]int{len(mixed), len(mixed)} {
+		t.Errorf("two scans gave %d events (want %d), last progress %v", len(got), 2*len(mixed), last)
+	}
+	checkMailbox(t, srv, mixed)
+	if _, known, _ := d.Store.Progress("test", "INBOX"); known {
+		t.Error("a scan moved the daemon's progress")
+	}
+}

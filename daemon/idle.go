@@ -22,6 +22,9 @@ func (s *session) serve(ctx context.Context) error {
 			}
 		}
 		s.d.recordContact(s.a.Name)
+		// Let go of the state file while waiting, so that `highroad
+		// status` can read it.
+		s.d.Store.Release()
 		if s.selected != s.a.Mailboxes[0] {
 			if _, err := s.selectMailbox(s.a.Mailboxes[0]); err != nil {
 				return err

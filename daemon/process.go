@@ -78,26 +78,36 @@ func (s *session) saveProgress(mailbox string, p state.Progress) error {
 	return nil
 }
 
+// handleBatch handles one FETCH's worth of messages and then records the
+// progress and counts: one state write per batch, not per message. A crash
+// in between only means those messages are looked at again, and a rejection
+// among them finds its draft already in Drafts.
 func (s *session) handleBatch(ctx context.Context, mailbox string, uids []imap.UID, prog *state.Progress) error {
 	msgs, err := s.fetch(uids)
 	if err != nil {
 		return err
 	}
+	seen := 0
 	for _, m := range msgs {
 		if ctx.Err() != nil {
-			return nil // finish the message in hand, start no other
+			break // finish the message in hand, start no other
 		}
 		if err := s.handle(mailbox, prog.UIDValidity, m); err != nil {
 			return err
 		}
-		if uint32(m.uid) > prog.LastUID {
-			prog.LastUID = uint32(m.uid)
-			if err := s.saveProgress(mailbox, *prog); err != nil {
-				return err
-			}
-		}
+		seen++
+		prog.LastUID = max(prog.LastUID, uint32(m.uid))
 	}
-	return nil
+	if s.d.DryRun || seen == 0 {
+		return nil
+	}
+	if err := s.d.Store.Record(s.a.Name, func(a *state.Activity) { a.Seen += seen }); err != nil {
+		return permanent(fmt.Errorf("write state: %w", err))
+	}
+	if s.scanning {
+		return nil
+	}
+	return s.saveProgress(mailbox, *prog)
 }
 
 // handle decides about one message and, for a rejection, appends the draft
@@ -179,9 +189,6 @@ func (s *session) handle(mailbox string, uidValidity uint32, m fetched) error {
 }
 
 func (s *session) emit(ev Event) {
-	if !s.d.DryRun && (ev.Rejection || ev.Skipped == "") {
-		s.d.Store.Record(s.a.Name, func(a *state.Activity) { a.Seen++ })
-	}
 	if s.d.Events != nil {
 		s.d.Events <- ev
 	}

@@ -49,9 +49,10 @@ func (s *session) scan(ctx context.Context, since time.Time, progress func(done,
 		if err != nil {
 			return err
 		}
-		// The scan does not move the daemon's progress; it only keeps
-		// UIDVALIDITY for naming messages without a Message-ID.
-		prog := state.Progress{UIDValidity: data.UIDValidity, LastUID: ^uint32(0)}
+		// A scan never moves the daemon's progress: older messages it
+		// passes over must still be seen by the daemon.
+		s.scanning = true
+		prog := state.Progress{UIDValidity: data.UIDValidity}
 		done := 0
 		for len(uids) > 0 && ctx.Err() == nil {
 			n := min(batch, len(uids))

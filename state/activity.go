@@ -22,7 +22,7 @@ type Activity struct {
 // account with none recorded.
 func (s *Store) Activity(account string) (Activity, error) {
 	var a Activity
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if err := checkName("account", account); err != nil {
 			return err
 		}
@@ -43,7 +43,7 @@ func (s *Store) Activity(account string) (Activity, error) {
 // call Store methods from it, which would deadlock. If f panics nothing is stored
 // and the panic propagates.
 func (s *Store) Record(account string, f func(*Activity)) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		return record(tx, account, f)
 	})
 	if err != nil {
@@ -75,7 +75,7 @@ func record(tx *bolt.Tx, account string, f func(*Activity)) error {
 // string order).
 func (s *Store) Accounts() ([]string, error) {
 	var names []string
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		// bbolt iterates keys in byte order, which is already Go's string order.
 		return tx.Bucket(bucketAccounts).ForEachBucket(func(k []byte) error {
 			names = append(names, string(k))

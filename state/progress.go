@@ -24,7 +24,7 @@ type Progress struct {
 func (s *Store) Progress(account, mailbox string) (Progress, bool, error) {
 	var p Progress
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if err := checkProgressKey(account, mailbox); err != nil {
 			return err
 		}
@@ -41,7 +41,7 @@ func (s *Store) Progress(account, mailbox string) (Progress, bool, error) {
 // SetProgress replaces the progress of a mailbox of an account, durably, creating
 // the account if needed. account and mailbox must not be empty.
 func (s *Store) SetProgress(account, mailbox string, p Progress) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		if err := checkProgressKey(account, mailbox); err != nil {
 			return err
 		}

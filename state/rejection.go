@@ -33,7 +33,7 @@ type Rejection struct {
 func (s *Store) Rejection(account, messageID string) (Rejection, bool, error) {
 	var r Rejection
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if err := checkRejectionKey(account, messageID); err != nil {
 			return err
 		}
@@ -51,7 +51,7 @@ func (s *Store) Rejection(account, messageID string) (Rejection, bool, error) {
 // MessageID, durably, creating the account if needed. Account and MessageID must
 // not be empty. The whole record is replaced: fields left zero in r are cleared.
 func (s *Store) PutRejection(r Rejection) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		if err := checkRejectionKey(r.Account, r.MessageID); err != nil {
 			return err
 		}
@@ -73,7 +73,7 @@ func (s *Store) PutRejection(r Rejection) error {
 // The records come from one consistent snapshot of the store.
 func (s *Store) Rejections(account string, n int) ([]Rejection, error) {
 	var all []Rejection
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return forEachAccount(tx, account, func(b *bolt.Bucket) error {
 			return forEachRejection(b.Bucket(bucketRejections), func(r Rejection) {
 				all = append(all, r)

@@ -34,6 +34,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -57,9 +58,15 @@ var (
 
 // Store is an open state file. A *Store is safe for concurrent use by several
 // goroutines: reads run in parallel, writes are serialised by bbolt. Only one
-// process can hold the file open at a time.
+// process can hold the file at a time; Release lets go of it between bursts
+// of work (the daemon does so while it waits for mail), so that `highroad
+// status` can read it, and the next call takes it again.
 type Store struct {
-	db *bolt.DB
+	path   string
+	mu     sync.Mutex
+	db     *bolt.DB // nil while released
+	users  int      // transactions in progress
+	closed bool
 }
 
 // Open opens the store at path, creating the file (mode 0600) and any missing parent
@@ -80,7 +87,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state %q: %w", path, err)
 	}
-	s := &Store{db: db}
+	s := &Store{path: path, db: db}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open state %q: %w", path, err)
@@ -93,7 +100,7 @@ func Open(path string) (*Store, error) {
 
 // init creates the top-level buckets and checks the schema version.
 func (s *Store) init() error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists(bucketAccounts); err != nil {
 			return err
 		}
@@ -130,10 +137,76 @@ func syncDir(dir string) {
 // Close releases the file and its lock. The Store must not be used afterwards;
 // Close waits for transactions in progress to finish.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	if s.db == nil {
+		return nil
+	}
+	err := s.db.Close()
+	s.db = nil
+	if err != nil {
 		return fmt.Errorf("close state: %w", err)
 	}
 	return nil
+}
+
+// Release closes the file if no transaction is in progress, releasing its
+// lock for other processes; the next call on the Store opens it again.
+func (s *Store) Release() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db == nil || s.users > 0 {
+		return nil
+	}
+	err := s.db.Close()
+	s.db = nil
+	return err
+}
+
+// acquire returns the open database, opening it again after a Release.
+func (s *Store) acquire() (*bolt.DB, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("state is closed")
+	}
+	if s.db == nil {
+		db, err := bolt.Open(s.path, 0o600, &bolt.Options{Timeout: lockTimeout})
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("open state %q: locked by another process: %w", s.path, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open state %q: %w", s.path, err)
+		}
+		s.db = db
+	}
+	s.users++
+	return s.db, nil
+}
+
+func (s *Store) done() {
+	s.mu.Lock()
+	s.users--
+	s.mu.Unlock()
+}
+
+func (s *Store) view(f func(*bolt.Tx) error) error {
+	db, err := s.acquire()
+	if err != nil {
+		return err
+	}
+	defer s.done()
+	return db.View(f)
+}
+
+func (s *Store) update(f func(*bolt.Tx) error) error {
+	db, err := s.acquire()
+	if err != nil {
+		return err
+	}
+	defer s.done()
+	return db.Update(f)
 }
 
 // accountBucket returns an account's bucket, or nil when the account is unknown.

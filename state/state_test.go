@@ -384,3 +384,33 @@ func TestOpenRejectsForeignFile(t *testing.T) {
 		t.Errorf("Open(text file) succeeded; want an error")
 	}
 }
+
+// TestReleaseLetsOthersRead checks that a released store can be opened by
+// another process (here, another Open of the same file) and that the first
+// store takes the file back on its next call.
+func TestReleaseLetsOthersRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	a, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.SetProgress("acct", "INBOX", Progress{UIDValidity: 7, LastUID: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Release(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open after Release: %v", err)
+	}
+	p, ok, err := b.Progress("acct", "INBOX")
+	if err != nil || !ok || p.LastUID != 3 {
+		t.Errorf("Progress read by the second store = %+v, %v, %v", p, ok, err)
+	}
+	b.Close()
+	if err := a.SetProgress("acct", "INBOX", Progress{UIDValidity: 7, LastUID: 4}); err != nil {
+		t.Errorf("SetProgress after the file was released and reopened: %v", err)
+	}
+}
