@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // TLS modes of an account.
@@ -80,6 +82,14 @@ func (d *Duration) UnmarshalText(b []byte) error {
 		return fmt.Errorf("%q is not a duration (write 14d, 36h, 5m or 90s)", s)
 	}
 	*d = Duration(v)
+	return nil
+}
+
+// UnmarshalYAML parses a duration and says on which line a bad one is.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if err := d.UnmarshalText([]byte(n.Value)); err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
 	return nil
 }
 
