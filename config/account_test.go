@@ -38,7 +38,7 @@ func TestAccountErrors(t *testing.T) {
 		{"two secrets", account("    password_env: A\n    password_command: pass x\n"), "exactly one of"},
 		{"plain remote", account("    tls: plain\n    password_env: A\n"), "only allowed to a loopback"},
 		{"bad tls", account("    tls: ssl\n    password_env: A\n"), `tls "ssl"`},
-		{"readable secret file", account("    password_file: "+open+"\n"), "chmod 600"},
+		{"readable secret file", account("    password_file: " + open + "\n"), "chmod 600"},
 		{"oauth without token", account("    auth: xoauth2\n    password_env: A\n"), "token_command"},
 		{"bad keyword", account("    keyword: Job Rejection\n    password_env: A\n"), "not a valid IMAP keyword"},
 		{"bad duration", account("    first_run_window: two weeks\n    password_env: A\n"), "c.yaml:5: \"two weeks\" is not a duration"},
