@@ -109,7 +109,12 @@ func New(rs *RuleSet, self ...string) (*Classifier, error) {
 			}
 			for _, p := range r.Match {
 				toks, _ := compilePattern(p) // checked by Validate
-				x.add(i, toks, r.Signal == Against || r.Signal == AfterInterview)
+				// A negation just before a match turns it around ("we have
+				// not selected another candidate"), except where the
+				// pattern itself begins with one.
+				starts := toks[0].neg || isNegation([]byte(toks[0].text), allLanguages)
+				negated := r.Signal == Against || r.Signal == AfterInterview || r.Signal == Decision && !starts
+				x.add(i, toks, negated, langMask(r.Lang))
 			}
 		}
 	}
@@ -152,8 +157,13 @@ func (c *Classifier) Classify(m *message.Message) *Result {
 		s.d.fold(m.Text, maxBodyBytes)
 	}
 	for i, r := range c.set.Rules {
-		if r.Lang != "" && r.Lang != "en" && r.Lang != res.Language {
-			s.fired[i] = true // another language's rules stay silent
+		// Another language's rules stay silent, except that English job
+		// and counter-evidence words count everywhere ("Talent
+		// Acquisition", "newsletter"); English decisions and stage cues
+		// only count in English mail.
+		other := r.Lang != "" && r.Lang != res.Language
+		if other && (r.Lang != "en" || r.Signal == Decision || r.Signal == AfterInterview || r.Signal == BeforeInterview) {
+			s.fired[i] = true
 		}
 	}
 	if x := c.byField[FieldBody]; x != nil {

@@ -1,6 +1,7 @@
 package classifier
 
 import (
+	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -52,12 +53,31 @@ var atsDomains = []string{
 // or notification mailbox, or an applicant tracking system's sender.
 func IsRobot(a message.Address) bool {
 	local := a.Local()
+	bare := strings.NewReplacer(".", "", "-", "", "_", "", "+", "").Replace(local)
 	for _, r := range robotLocal {
-		if strings.Contains(local, r) {
+		if strings.Contains(local, r) || strings.Contains(bare, strings.NewReplacer("-", "", "_", "").Replace(r)) {
 			return true
 		}
 	}
 	return matchAnyDomain(a.Domain(), atsDomains)
+}
+
+// ValidAddress reports whether addr is a plain ASCII address with a dotted
+// domain that is safe to write in a header: no encoded words, no control
+// or direction characters, and one that net/mail reads back unchanged.
+func ValidAddress(addr string) bool {
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 || len(addr) > 254 || strings.Contains(addr, "=?") || !strings.Contains(addr[at:], ".") ||
+		strings.HasSuffix(addr, ".") {
+		return false
+	}
+	for i := 0; i < len(addr); i++ {
+		if c := addr[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`<>()[]\,;:"`, c) >= 0 {
+			return false
+		}
+	}
+	a, err := mail.ParseAddress(addr)
+	return err == nil && a.Address == addr
 }
 
 // notForReplies are mailboxes that exist for other purposes than answering
@@ -66,12 +86,13 @@ var notForReplies = []string{"privacy", "dpo", "datenschutz", "gdpr", "rgpd", "l
 	"abuse", "support", "help", "avg", "protecciondedatos", "dataprotection", "data-protection"}
 
 func replyable(a message.Address, m *message.Message) bool {
-	if a.Addr == "" || !strings.Contains(a.Addr, "@") || IsRobot(a) {
+	if !ValidAddress(a.Addr) || IsRobot(a) {
 		return false
 	}
 	local := a.Local()
 	for _, n := range notForReplies {
-		if strings.HasPrefix(local, n) {
+		// Whole words only: "dpo@" and "privacy.team@" but not "dpowell@".
+		if local == n || strings.HasPrefix(local, n+".") || strings.HasPrefix(local, n+"-") || strings.HasPrefix(local, n+"_") {
 			return false
 		}
 	}
@@ -259,8 +280,15 @@ func personName(s string) string {
 	if caps < 2 {
 		return ""
 	}
+	// "Dr. Felix Hartmann" is greeted, and written to, as Felix Hartmann.
+	for len(words) > 2 && honorific[strings.ToLower(strings.TrimRight(words[0], "."))] {
+		words = words[1:]
+	}
 	return strings.TrimRight(strings.Join(words, " "), ",.")
 }
+
+var honorific = map[string]bool{"dr": true, "prof": true, "mr": true, "mrs": true, "ms": true, "herr": true,
+	"frau": true, "mme": true, "m": true, "sr": true, "sra": true, "dhr": true, "mevr": true, "ing": true}
 
 // displayPerson strips the "via Greenhouse", "(Acme)", "| Acme" and
 // "from Acme" decorations ATS add to a recruiter's name.

@@ -11,8 +11,8 @@ var stopwords = func() map[string]uint8 {
 		{"the", "and", "you", "your", "we", "to", "of", "for", "with", "have", "that", "this", "our", "thank", "is", "are", "be", "will", "been", "would", "not", "unfortunately", "regards"},
 		{"und", "der", "die", "das", "nicht", "wir", "ihre", "ihnen", "sie", "mit", "fur", "ist", "eine", "ein", "auf", "uns", "zu", "haben", "leider", "vielen", "dank", "dass", "sich", "bei", "ihr", "grusse", "freundlichen"},
 		{"le", "les", "et", "vous", "votre", "nous", "pour", "des", "une", "est", "pas", "avec", "sur", "dans", "merci", "cordialement", "malheureusement", "nos", "ce", "cette", "au", "aux", "du"},
-		{"el", "los", "las", "y", "para", "con", "tu", "su", "nos", "por", "una", "gracias", "hemos", "lamentablemente", "saludos", "tus", "del", "muy", "estamos", "proceso"},
-		{"het", "een", "je", "jij", "wij", "niet", "van", "voor", "dat", "op", "bedankt", "helaas", "uw", "ons", "graag", "groet", "wij", "hebben", "jouw", "naar", "ook"},
+		{"el", "los", "las", "para", "con", "tu", "su", "nos", "por", "una", "gracias", "hemos", "lamentablemente", "saludos", "tus", "del", "muy", "estamos", "proceso"},
+		{"het", "een", "je", "jij", "wij", "niet", "van", "voor", "dat", "op", "bedankt", "helaas", "uw", "ons", "graag", "groet", "hebben", "jouw", "naar", "ook"},
 	}
 	m := map[string]uint8{}
 	for i, l := range lists {

@@ -9,14 +9,15 @@ import (
 type token struct {
 	text   string
 	prefix bool // matches any word that begins with text
-	neg    bool // matches any negation: "not", "won't", "nicht", "pas"...
+	neg    bool // matches any negation of the rule's language: "not", "won't", "nicht"...
 	gap    int  // how many words may be skipped before this token
 }
 
 type pattern struct {
 	rule    int // index into the classifier's rules
 	toks    []token
-	negated bool // a negation just before the match cancels it
+	negated bool  // a negation just before the match cancels it
+	mask    uint8 // the languages whose negations count for this pattern
 }
 
 const (
@@ -29,6 +30,9 @@ func compilePattern(src string) ([]token, error) {
 	var toks []token
 	gap := 0
 	for _, f := range strings.Fields(src) {
+		if f != "**" && strings.Contains(strings.TrimSuffix(f, "*"), "*") {
+			return nil, fmt.Errorf("pattern %q: a * may only end a word or stand alone", src)
+		}
 		switch f {
 		case "*":
 			gap += shortGap
@@ -45,7 +49,7 @@ func compilePattern(src string) ([]token, error) {
 		prefix := strings.HasSuffix(f, "*")
 		f = strings.TrimSuffix(f, "*")
 		w := foldString(f)
-		if w == "" || strings.Contains(w, "*") {
+		if w == "" {
 			return nil, fmt.Errorf("pattern %q: %q is not a word", src, f)
 		}
 		// Folding may split a written word ("e-mail", "m/w/d") in several.
@@ -78,6 +82,9 @@ func compilePattern(src string) ([]token, error) {
 type index struct {
 	patterns []pattern
 	exact    map[string][]int32
+	// contractions start with a negation and are tried at every English
+	// contraction ("shan't"), which the exact map cannot list.
+	contractions []int32
 	// prefix holds the patterns whose first token is a prefix, keyed by its
 	// first prefixKey bytes (or all of it, when shorter).
 	prefix map[string][]int32
@@ -89,13 +96,18 @@ func newIndex() *index {
 	return &index{exact: map[string][]int32{}, prefix: map[string][]int32{}}
 }
 
-func (x *index) add(rule int, toks []token, negated bool) {
+func (x *index) add(rule int, toks []token, negated bool, mask uint8) {
 	id := int32(len(x.patterns))
-	x.patterns = append(x.patterns, pattern{rule: rule, toks: toks, negated: negated})
+	x.patterns = append(x.patterns, pattern{rule: rule, toks: toks, negated: negated, mask: mask})
 	t := toks[0]
 	if t.neg {
-		for w := range negations {
-			x.exact[w] = append(x.exact[w], id)
+		for w, m := range negations {
+			if m&mask != 0 {
+				x.exact[w] = append(x.exact[w], id)
+			}
+		}
+		if mask&1 != 0 {
+			x.contractions = append(x.contractions, id)
 		}
 		return
 	}
@@ -123,6 +135,9 @@ func (x *index) scan(d *doc, fired []bool, found func(hit)) {
 		if ids, ok := x.exact[string(w)]; ok {
 			x.try(d, i, ids, fired, found)
 		}
+		if len(x.contractions) > 0 && len(w) > 3 && string(w[len(w)-3:]) == "n't" && negations[string(w)] == 0 {
+			x.try(d, i, x.contractions, fired, found)
+		}
 		for l := 1; l <= prefixKey && l <= len(w); l++ {
 			if ids, ok := x.prefix[string(w[:l])]; ok {
 				x.try(d, i, ids, fired, found)
@@ -137,11 +152,11 @@ func (x *index) try(d *doc, i int, ids []int32, fired []bool, found func(hit)) {
 		if fired[p.rule] {
 			continue
 		}
-		if !wordMatches(d.wordBytes(i), p.toks[0]) {
+		if !wordMatches(d.wordBytes(i), p.toks[0], p.mask) {
 			continue // a prefix index hit whose word is shorter than the prefix
 		}
-		if end, ok := matchFrom(d, p.toks[1:], i); ok {
-			if p.negated && negatedAt(d, i) {
+		if end, ok := matchFrom(d, p.toks[1:], i, p.mask); ok {
+			if p.negated && negatedAt(d, i, p.mask) {
 				continue
 			}
 			fired[p.rule] = true
@@ -152,7 +167,7 @@ func (x *index) try(d *doc, i int, ids []int32, fired []bool, found func(hit)) {
 
 // matchFrom matches toks against the words after word i and returns the
 // index of the last word matched.
-func matchFrom(d *doc, toks []token, i int) (int, bool) {
+func matchFrom(d *doc, toks []token, i int, mask uint8) (int, bool) {
 	if len(toks) == 0 {
 		return i, true
 	}
@@ -161,8 +176,8 @@ func matchFrom(d *doc, toks []token, i int) (int, bool) {
 		if d.isStop(j) {
 			return 0, false
 		}
-		if wordMatches(d.wordBytes(j), t) {
-			if end, ok := matchFrom(d, toks[1:], j); ok {
+		if wordMatches(d.wordBytes(j), t, mask) {
+			if end, ok := matchFrom(d, toks[1:], j, mask); ok {
 				return end, true
 			}
 		}
@@ -170,9 +185,9 @@ func matchFrom(d *doc, toks []token, i int) (int, bool) {
 	return 0, false
 }
 
-func wordMatches(w []byte, t token) bool {
+func wordMatches(w []byte, t token, mask uint8) bool {
 	if t.neg {
-		return isNegation(w)
+		return isNegation(w, mask)
 	}
 	if t.prefix {
 		return len(w) >= len(t.text) && string(w[:len(t.text)]) == t.text
@@ -185,34 +200,60 @@ func domainMatches(domain, d string) bool {
 	return domain == d || strings.HasSuffix(domain, d) && domain[len(domain)-len(d)-1] == '.'
 }
 
-// negations are the words that turn the phrase after them around.
-var negations = map[string]bool{
-	"not": true, "no": true, "never": true, "won't": true, "don't": true, "can't": true,
-	"cannot": true, "wouldn't": true, "isn't": true, "aren't": true, "haven't": true,
-	"hasn't": true, "weren't": true, "wasn't": true, "unable": true, "without": true,
-	"didn't": true, "doesn't": true, "couldn't": true, "shouldn't": true, "hadn't": true,
-	"mustn't": true, "neither": true, "nor": true,
-	"nicht": true, "kein": true, "keine": true, "keinen": true, "nie": true,
-	"pas": true, "ne": true, "n'": true, "ni": true, "jamais": true, "sans": true,
-	"nunca": true, "sin": true, "niet": true, "geen": true, "nooit": true, "zonder": true,
+// negations are the words that turn the phrase after them around, with
+// the languages (a bit per entry of Languages) they belong to.
+var negations = func() map[string]uint8 {
+	lists := [][]string{
+		{"not", "no", "never", "cannot", "unable", "without", "neither", "nor", "won't", "don't", "can't",
+			"wouldn't", "isn't", "aren't", "haven't", "hasn't", "weren't", "wasn't", "didn't", "doesn't",
+			"couldn't", "shouldn't", "hadn't", "mustn't", "shan't"},
+		{"nicht", "kein", "keine", "keinen", "keinem", "keiner", "nie", "niemals", "ohne"},
+		{"pas", "ne", "ni", "jamais", "sans", "aucun", "aucune"},
+		{"no", "nunca", "sin", "ni", "tampoco", "ningun", "ninguna"},
+		{"niet", "geen", "nooit", "zonder", "noch"},
+	}
+	m := map[string]uint8{}
+	for i, l := range lists {
+		for _, w := range l {
+			m[w] |= 1 << i
+		}
+	}
+	return m
+}()
+
+// allLanguages is the negation mask of a rule with no language.
+const allLanguages = 1<<5 - 1
+
+// langMask returns the negation mask for a rule's language.
+func langMask(lang string) uint8 {
+	for i, l := range Languages {
+		if l == lang {
+			return 1 << i
+		}
+	}
+	return allLanguages
 }
 
 // negatedAt reports whether one of the three words before word i, within
-// the sentence, is a negation.
-func negatedAt(d *doc, i int) bool {
+// the sentence, is a negation of the languages in mask.
+func negatedAt(d *doc, i int, mask uint8) bool {
 	for j := i - 1; j >= 0 && j >= i-3; j-- {
 		if d.isStop(j) {
 			return false
 		}
-		w := d.wordBytes(j)
-		if isNegation(w) {
+		if isNegation(d.wordBytes(j), mask) {
 			return true
 		}
 	}
 	return false
 }
 
-func isNegation(w []byte) bool {
+// isNegation reports whether w is a negation in one of the languages in
+// mask; English contractions ("shan't") and French elisions ("n'a") count
+// without being listed.
+func isNegation(w []byte, mask uint8) bool {
 	n := len(w)
-	return negations[string(w)] || n > 3 && string(w[n-3:]) == "n't" || n > 2 && string(w[:2]) == "n'"
+	return negations[string(w)]&mask != 0 ||
+		mask&1 != 0 && n > 3 && string(w[n-3:]) == "n't" ||
+		mask&4 != 0 && n > 2 && string(w[:2]) == "n'"
 }

@@ -4,9 +4,12 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/highroad/highroad/message"
 )
 
 // Signal says what a rule is evidence of.
@@ -128,9 +131,10 @@ func (r *Rule) Validate() error {
 	}
 	switch {
 	case r.In == FieldSubject, r.In == FieldBody, r.In == FieldText, r.In == FieldSenderName, r.In == FieldSenderDomain:
-	case strings.HasPrefix(r.In, headerPrefix) && len(r.In) > len(headerPrefix):
+	case strings.HasPrefix(r.In, headerPrefix) && slices.Contains(message.EvidenceHeaders, strings.TrimPrefix(r.In, headerPrefix)):
 	default:
-		return fmt.Errorf("rule %q: in %q is not one of subject, body, text, sender_name, sender_domain, header:NAME", r.ID, r.In)
+		return fmt.Errorf("rule %q: in %q is not one of subject, body, text, sender_name, sender_domain, header:NAME (NAME in lower case, one of %s)",
+			r.ID, r.In, strings.Join(message.EvidenceHeaders, ", "))
 	}
 	if r.Signal == Against && r.Weight > 0 {
 		return fmt.Errorf("rule %q: an against rule needs a negative weight", r.ID)

@@ -60,6 +60,9 @@ type Reply struct {
 	Body       string // the reply and the quoted original, "\n" line ends
 }
 
+// maxSubject bounds the subject, in characters.
+const maxSubject = 200
+
 // maxReferences bounds the References header of long threads.
 const maxReferences = 20
 
@@ -84,8 +87,11 @@ func Compose(m *message.Message, res *classifier.Result, p Profile, opt Options)
 		Language:  res.Language,
 		Stage:     res.Stage,
 	}
-	if res.ContactAddress != "" {
-		r.To = []message.Address{{Name: message.Clean(res.ContactName), Addr: message.Clean(res.ContactAddress)}}
+	// The classifier never picks a robot or a malformed address; check
+	// again here, where the header is written.
+	to := message.Address{Name: field(res.ContactName), Addr: res.ContactAddress}
+	if classifier.ValidAddress(to.Addr) && !classifier.IsRobot(to) {
+		r.To = []message.Address{to}
 	}
 	if r.MessageID == "" {
 		r.MessageID = newMessageID(from.Domain())
@@ -93,6 +99,9 @@ func Compose(m *message.Message, res *classifier.Result, p Profile, opt Options)
 	if m.MessageID != "" {
 		r.InReplyTo, r.Rejection = m.MessageID, m.MessageID
 		r.References = append(r.References, m.References...)
+		if len(r.References) == 0 {
+			r.References = append(r.References, m.InReplyTo...) // RFC 5322 3.6.4
+		}
 		if len(r.References) > maxReferences-1 {
 			r.References = append(r.References[:1], r.References[len(r.References)-maxReferences+2:]...)
 		}
@@ -155,12 +164,15 @@ func firstName(full string) string {
 }
 
 // replyPrefix matches the reply markers mail clients put before subjects.
-var replyPrefix = regexp.MustCompile(`(?i)^\s*(re|aw|antw|sv|vs|r|rv|ref|réf|odp|res)\s*(\[\d+\])?\s*:\s*`)
+var replyPrefix = regexp.MustCompile(`(?i)^\s*(re|aw|antw|sv|vs|r|rv|odp|res)\s*(\[\d+\])?\s*:\s*`)
 
 // replySubject is "Re: " and the subject, with any reply markers it already
 // had removed so that they never pile up.
 func replySubject(s string) string {
 	s = message.Clean(s)
+	if r := []rune(s); len(r) > maxSubject {
+		s = string(r[:maxSubject]) + "…"
+	}
 	for {
 		t := replyPrefix.ReplaceAllString(s, "")
 		if t == s {

@@ -179,3 +179,48 @@ func TestCorpusParses(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewFindings pins the fixes for inputs a review found mishandled.
+func TestReviewFindings(t *testing.T) {
+	t.Run("nested blockquotes stay bounded", func(t *testing.T) {
+		raw := "From: a@b.c\r\nContent-Type: text/html\r\n\r\n" +
+			strings.Repeat(`<blockquote type="cite">`, 10600) + strings.Repeat("x<br>", 25600)
+		m, err := Parse(strings.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(m.Text) + len(m.Quoted); n > 2*DefaultLimits.MaxText {
+			t.Errorf("kept %d bytes of text from a 255 KB message", n)
+		}
+	})
+	t.Run("prose ending in wrote: is new text", func(t *testing.T) {
+		m, _ := Parse(strings.NewReader("From: a@b.c\r\n\r\nThe hiring manager wrote:\r\n\r\nWe decided to go with another candidate.\r\n"))
+		if !strings.Contains(m.Text, "another candidate") {
+			t.Errorf("Text = %q, lost the sentence after 'wrote:'", m.Text)
+		}
+	})
+	t.Run("head without its end tag", func(t *testing.T) {
+		m, _ := Parse(strings.NewReader("From: a@b.c\r\nContent-Type: text/html\r\n\r\n<html><head><meta charset=utf-8><title>Update</title><body><p>Unfortunately no.</p>"))
+		if !strings.Contains(m.Text, "Unfortunately no.") {
+			t.Errorf("Text = %q", m.Text)
+		}
+	})
+	t.Run("indenting blockquote is not a quote", func(t *testing.T) {
+		m, _ := Parse(strings.NewReader("From: a@b.c\r\nContent-Type: text/html\r\n\r\n<p>Hi,</p><blockquote>We will not move forward.</blockquote>"))
+		if !strings.Contains(m.Text, "We will not move forward.") {
+			t.Errorf("Text = %q, Quoted = %q", m.Text, m.Quoted)
+		}
+	})
+	t.Run("one broken header line", func(t *testing.T) {
+		m, err := Parse(strings.NewReader("From: a@b.c\r\nX-Broken header line without colon\r\nSubject: Your application\r\n\r\nbody\r\n"))
+		if err != nil || m.Subject != "Your application" || len(m.Problems) == 0 {
+			t.Errorf("Parse = %v, subject %q, problems %v", err, m.Subject, m.Problems)
+		}
+	})
+	t.Run("decomposed accents", func(t *testing.T) {
+		m, _ := Parse(strings.NewReader("From: a@b.c\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nfu\u0308r Sie\r\n"))
+		if m.Text != "für Sie\n" {
+			t.Errorf("Text = %q, want composed characters", m.Text)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package message
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -13,10 +14,12 @@ import (
 	gomessage "github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // decode every charset go-message knows
 	gomail "github.com/emersion/go-message/mail"
+	"golang.org/x/text/unicode/norm"
 )
 
-// evidenceHeaders are the extra header fields copied into Message.Header.
-var evidenceHeaders = []string{
+// EvidenceHeaders are the extra header fields copied into Message.Header,
+// by lower-case name.
+var EvidenceHeaders = []string{
 	"auto-submitted", "precedence", "list-id", "list-unsubscribe",
 	"x-auto-response-suppress", "x-mailer",
 }
@@ -31,7 +34,11 @@ func Parse(r io.Reader) (*Message, error) {
 // in Message.Problems.
 func (l Limits) Parse(r io.Reader) (*Message, error) {
 	br := bufio.NewReader(r)
-	e, err := gomessage.Read(br)
+	header, dropped, err := readHeader(br)
+	if err != nil {
+		return nil, err
+	}
+	e, err := gomessage.Read(io.MultiReader(bytes.NewReader(header), br))
 	if e == nil {
 		return nil, fmt.Errorf("read header: %w", err)
 	}
@@ -39,10 +46,13 @@ func (l Limits) Parse(r io.Reader) (*Message, error) {
 		return nil, ErrNotMessage
 	}
 	m := &Message{Header: map[string]string{}}
+	if dropped > 0 {
+		m.problem(fmt.Errorf("%d malformed header lines ignored", dropped))
+	}
 	if err != nil {
 		m.problem(err)
 	}
-	readHeader(m, gomail.Header{Header: e.Header})
+	decodeHeader(m, gomail.Header{Header: e.Header})
 	b := &bodyReader{limits: l, msg: m}
 	b.walk(e, 0)
 	text := b.plain
@@ -59,7 +69,59 @@ func (m *Message) problem(err error) {
 	}
 }
 
-func readHeader(m *Message, h gomail.Header) {
+// maxHeader bounds the header block.
+const maxHeader = 1 << 20
+
+// readHeader reads the header block up to and including its blank line,
+// dropping lines that are neither a field nor a continuation (an mbox
+// "From " line, a broken line): one bad line must not make the whole
+// message unreadable.
+func readHeader(br *bufio.Reader) (header []byte, dropped int, err error) {
+	var b bytes.Buffer
+	for {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			return nil, 0, errors.New("read header: a header line is too long")
+		}
+		if len(line) == 0 && err != nil {
+			if b.Len() == 0 {
+				return nil, 0, ErrNotMessage
+			}
+			b.WriteString("\r\n")
+			return b.Bytes(), dropped, nil
+		}
+		if t := bytes.TrimRight(line, "\r\n"); len(t) == 0 {
+			b.Write(line)
+			return b.Bytes(), dropped, nil
+		} else if t[0] == ' ' || t[0] == '\t' || isField(t) {
+			if b.Len()+len(line) > maxHeader {
+				return nil, 0, errors.New("read header: the header is larger than 1 MB")
+			}
+			b.Write(line)
+		} else {
+			dropped++
+		}
+		if err != nil {
+			b.WriteString("\r\n")
+			return b.Bytes(), dropped, nil
+		}
+	}
+}
+
+// isField reports whether line starts with a field name and a colon.
+func isField(line []byte) bool {
+	for i, c := range line {
+		switch {
+		case c == ':':
+			return i > 0
+		case c <= ' ' || c >= 0x7f:
+			return false
+		}
+	}
+	return false
+}
+
+func decodeHeader(m *Message, h gomail.Header) {
 	m.From = first(addressList(m, h, "From"))
 	m.Sender = first(addressList(m, h, "Sender"))
 	m.ReplyTo = addressList(m, h, "Reply-To")
@@ -74,7 +136,7 @@ func readHeader(m *Message, h gomail.Header) {
 	m.MessageID = msgID(h.Get("Message-Id"))
 	m.InReplyTo = msgIDs(h.Get("In-Reply-To"))
 	m.References = msgIDs(h.Get("References"))
-	for _, k := range evidenceHeaders {
+	for _, k := range EvidenceHeaders {
 		if v := headerText(m, h, k); v != "" {
 			m.Header[k] = v
 		}
@@ -203,7 +265,7 @@ func ValidMessageID(id string) bool {
 // Clean makes a one-line header value safe: valid UTF-8, control characters
 // and line breaks turned into spaces, runs of spaces folded, ends trimmed.
 func Clean(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = norm.NFC.String(strings.ToValidUTF8(s, "\uFFFD"))
 	var b strings.Builder
 	space := false
 	for _, r := range s {
@@ -227,6 +289,7 @@ func Clean(s string) string {
 // tab and newline, and makes the text valid UTF-8.
 func cleanText(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = norm.NFC.String(s) // "fu\u0308r" as sent by some clients becomes "für"
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); {

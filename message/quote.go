@@ -8,7 +8,7 @@ import (
 // attribution matches the line a mail client writes above a quoted message,
 // in the languages highroad supports. It is tried only on lines ending in
 // ":" (or the line joined with the next, for wrapped attributions).
-var attribution = regexp.MustCompile(`(?i)^(on\s.{4,240}\swrote|am\s.{4,240}\sschrieb.{0,120}|le\s.{4,240}\sa\s+[ée]crit|el\s.{4,240}\sescribi[óo]|op\s.{4,240}\sschreef.{0,120}|.{4,240}\s(wrote|schrieb|a\s+[ée]crit|escribi[óo]|schreef))\s*:$`)
+var attribution = regexp.MustCompile(`(?i)^(on\s.{4,240}\swrote|am\s.{4,240}\sschrieb.{0,120}|le\s.{4,240}\sa\s+[ée]crit|el\s.{4,240}\sescribi[óo]|op\s.{4,240}\sschreef.{0,120}|.{0,240}(\d|@|>).{0,240}\s(wrote|schrieb|a\s+[ée]crit|escribi[óo]|schreef))\s*:$`)
 
 // separator matches the lines Outlook and others put above a forwarded or
 // quoted message.
@@ -56,7 +56,11 @@ func quoteStart(lines []string, i int, line string) bool {
 			return true
 		}
 	}
-	if (line[0] == '-' || line[0] == '_') && separator.MatchString(line) {
+	if line[0] == '-' && separator.MatchString(line) {
+		return true
+	}
+	// Outlook's line of underscores is a separator only above a header block.
+	if line[0] == '_' && separator.MatchString(line) && i+1 < len(lines) && headerFrom.MatchString(strings.TrimSpace(nextNonEmpty(lines, i+1))) {
 		return true
 	}
 	if headerFrom.MatchString(line) {
@@ -67,6 +71,15 @@ func quoteStart(lines []string, i int, line string) bool {
 		}
 	}
 	return false
+}
+
+func nextNonEmpty(lines []string, i int) string {
+	for ; i < len(lines); i++ {
+		if strings.TrimSpace(lines[i]) != "" {
+			return lines[i]
+		}
+	}
+	return ""
 }
 
 // trimBlank joins lines, dropping leading and trailing blank lines and

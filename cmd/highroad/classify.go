@@ -63,13 +63,19 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "highroad classify:", err)
 			status = 1
 			if *asJSON {
-				enc.Encode(verdict{File: path, Error: err.Error(), Rules: []classifier.Hit{}})
+				if err := enc.Encode(verdict{File: path, Error: err.Error(), Rules: []classifier.Hit{}}); err != nil {
+					fmt.Fprintln(stderr, "highroad classify:", err)
+					return 1
+				}
 			}
 			continue
 		}
 		res := c.Classify(m)
 		if *asJSON {
-			enc.Encode(newVerdict(path, res))
+			if err := enc.Encode(newVerdict(path, res)); err != nil {
+				fmt.Fprintln(stderr, "highroad classify:", err)
+				return 1
+			}
 			continue
 		}
 		explain(stdout, path, res)

@@ -51,6 +51,9 @@ func runDraft(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "highroad draft:", err)
 		return 1
 	}
-	stdout.Write(b)
+	if _, err := stdout.Write(b); err != nil {
+		fmt.Fprintln(stderr, "highroad draft:", err)
+		return 1
+	}
 	return 0
 }
