@@ -33,7 +33,8 @@ type session struct {
 	keywordOK   bool
 	keywordNote bool // the refusal has been logged once
 	selected    string
-	scanning    bool // a one-off scan: progress is left alone
+	scanning    bool      // a one-off scan: progress is left alone
+	passStart   time.Time // when the current catch-up pass began
 }
 
 // connect dials, logs in and finds the Drafts mailbox.

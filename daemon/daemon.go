@@ -76,6 +76,12 @@ type Event struct {
 	Skipped          string // why the message was passed over, if it was
 	// Result is the classification, for messages that were classified.
 	Result *classifier.Result
+	// Bytes is how much of the message was fetched.
+	Bytes int
+	// Took is the time from the start of the pass that found the message
+	// (right after IDLE reported it) to the end of its handling:
+	// highroad's own share of the delay.
+	Took time.Duration
 }
 
 // PermanentError is an error that retrying cannot fix, such as refused

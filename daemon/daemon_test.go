@@ -80,7 +80,7 @@ func newDaemon(t *testing.T, srv *demo.Server, storePath string) (*daemon.Daemon
 
 // start runs d until the test ends, and returns a function that stops it
 // and returns Run's error.
-func start(t *testing.T, d *daemon.Daemon) func() error {
+func startDaemon(t *testing.T, d *daemon.Daemon) func() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
@@ -121,7 +121,7 @@ func TestMixedMailWhileRunning(t *testing.T) {
 	}
 	defer srv.Close()
 	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
-	stop := start(t, d)
+	stop := startDaemon(t, d)
 	for _, m := range mixed {
 		if err := srv.Deliver("INBOX", read(t, m.path)); err != nil {
 			t.Fatal(err)
@@ -137,7 +137,9 @@ func TestMixedMailWhileRunning(t *testing.T) {
 // checkMailbox asserts the outcome the product promises: exactly the
 // rejections carry the keyword and no other flag was added, and Drafts
 // holds one threaded draft per rejection.
-func checkMailbox(t *testing.T, srv *demo.Server, want []mail) {
+func checkMailbox(t *testing.T, srv interface {
+	Messages(string) ([]demo.Message, error)
+}, want []mail) {
 	t.Helper()
 	inbox, err := srv.Messages("INBOX")
 	if err != nil {
@@ -217,14 +219,14 @@ func TestRestartDoesNotDraftTwice(t *testing.T) {
 	}
 	storePath := filepath.Join(t.TempDir(), "state.db")
 	d, events := newDaemon(t, srv, storePath)
-	stop := start(t, d)
+	stop := startDaemon(t, d)
 	await(t, events, len(mixed))
 	stop()
 	d.Store.Close()
 
 	// A new daemon on the same state sees nothing new.
 	d2, events2 := newDaemon(t, srv, storePath)
-	stop2 := start(t, d2)
+	stop2 := startDaemon(t, d2)
 	srv.Deliver("INBOX", read(t, "rej-en/027-direct-after-final-no-offer.eml"))
 	got := await(t, events2, 1)
 	stop2()
@@ -249,7 +251,7 @@ func TestCrashAfterAppend(t *testing.T) {
 		messageID(t, raw) + ">\r\nIn-Reply-To: <" + messageID(t, raw) + ">\r\n\r\nHi\r\n"
 	srv.Deliver("Drafts", []byte(leftover))
 	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
-	stop := start(t, d)
+	stop := startDaemon(t, d)
 	ev := await(t, events, 1)[0]
 	stop()
 	if !ev.Rejection || !strings.HasPrefix(ev.DraftID, "existing:") {
@@ -295,7 +297,7 @@ func TestBadMessagesPassedOver(t *testing.T) {
 	}
 	defer srv.Close()
 	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
-	stop := start(t, d)
+	stop := startDaemon(t, d)
 	huge := bytes.Buffer{}
 	huge.WriteString("From: big@example.com\r\nSubject: big attachment\r\nMessage-ID: <big@x>\r\n\r\n")
 	for huge.Len() < 25<<20 {
@@ -334,7 +336,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	}
 	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
 	d.DryRun = true
-	stop := start(t, d)
+	stop := startDaemon(t, d)
 	got := await(t, events, len(mixed))
 	stop()
 	n := 0

@@ -19,6 +19,7 @@ import (
 // pass. On the first pass, and after the server renumbered the mailbox
 // (UIDVALIDITY changed), only mail of the first-run window is considered.
 func (s *session) catchUp(ctx context.Context, mailbox string) error {
+	s.passStart = time.Now()
 	data, err := s.selectMailbox(mailbox)
 	if err != nil {
 		return err
@@ -115,7 +116,7 @@ func (s *session) handleBatch(ctx context.Context, mailbox string, uids []imap.U
 // exists is found again in Drafts by the rejection's Message-ID, so a
 // rejection is never drafted twice, and an unflagged one is never skipped.
 func (s *session) handle(mailbox string, uidValidity uint32, m fetched) error {
-	ev := Event{Account: s.a.Name, Mailbox: mailbox, UID: uint32(m.uid)}
+	ev := Event{Account: s.a.Name, Mailbox: mailbox, UID: uint32(m.uid), Bytes: len(m.raw)}
 	log := s.log.With("mailbox", mailbox, "uid", uint32(m.uid))
 	switch {
 	case hasFlag(m.flags, imap.FlagDraft):
@@ -189,6 +190,7 @@ func (s *session) handle(mailbox string, uidValidity uint32, m fetched) error {
 }
 
 func (s *session) emit(ev Event) {
+	ev.Took = time.Since(s.passStart)
 	if s.d.Events != nil {
 		s.d.Events <- ev
 	}

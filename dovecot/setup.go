@@ -1,0 +1,348 @@
+package dovecot
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"text/template"
+	"time"
+)
+
+// mailUser is the system user that owns the mail when the tests run as
+// root: Dovecot refuses to access mail as uid 0.
+const mailUser = "highroadtest"
+
+// account is the system identity Dovecot's mail processes run as.
+type account struct {
+	name, group string
+	uid, gid    int
+}
+
+// setup creates Dir with everything but the config, which needs ports.
+func setup() (*Server, error) {
+	bin, err := binary()
+	if err != nil {
+		return nil, err
+	}
+	acct, err := mailAccount()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := shortTempDir()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		User: "highroad@localhost",
+		Dir:  dir,
+		bin:  bin,
+		conf: dir + "/dovecot.conf",
+		// One file for Dovecot's log and the master's own output.
+		logPath: dir + "/dovecot.log",
+	}
+	if err := s.populate(acct); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	s.acct = acct
+	return s, nil
+}
+
+func (s *Server) populate(acct account) error {
+	if err := s.writeCert(); err != nil {
+		return fmt.Errorf("certificate: %w", err)
+	}
+	pw := make([]byte, 16)
+	rand.Read(pw)
+	s.Password = hex.EncodeToString(pw)
+	home := s.path("home")
+	if err := os.Mkdir(home, 0o700); err != nil {
+		return err
+	}
+	if err := os.Chown(home, acct.uid, acct.gid); err != nil {
+		return fmt.Errorf("give %s to %s: %w", home, acct.name, err)
+	}
+	// The auth process reads it as Dovecot's internal user; the password
+	// is a throwaway.
+	line := fmt.Sprintf("%s:{PLAIN}%s:%d:%d::%s::\n", s.User, s.Password, acct.uid, acct.gid, home)
+	return os.WriteFile(s.path("passwd"), []byte(line), 0o644)
+}
+
+// safePath matches paths that need no quoting in dovecot.conf.
+var safePath = regexp.MustCompile(`^[A-Za-z0-9/._-]+$`)
+
+// shortTempDir makes a folder that everyone can traverse, with a path short
+// enough for the Unix sockets under it (108 bytes at most) and plain enough
+// for dovecot.conf. It falls back from $TMPDIR to /tmp.
+func shortTempDir() (string, error) {
+	base := os.TempDir()
+	if len(base) > 40 || !safePath.MatchString(base) || !traversable(base) {
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "dc")
+	if err != nil {
+		return "", err
+	}
+	// Dovecot's unprivileged processes and the mail user must reach the
+	// home and sockets inside.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
+}
+
+// traversable reports whether every folder from / to dir lets others in.
+func traversable(dir string) bool {
+	for d := dir; ; {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		parent := d[:max(strings.LastIndex(d, "/"), 1)]
+		if parent == d {
+			return true
+		}
+		d = parent
+	}
+}
+
+var userMu sync.Mutex
+
+// mailAccount returns mailUser, created if missing, when running as root,
+// and the current user otherwise.
+func mailAccount() (account, error) {
+	if os.Geteuid() != 0 {
+		u, err := user.Current()
+		if err != nil {
+			return account{}, err
+		}
+		return toAccount(u)
+	}
+	userMu.Lock()
+	defer userMu.Unlock()
+	u, err := user.Lookup(mailUser)
+	if err == nil {
+		return toAccount(u)
+	}
+	if err := createUser(); err != nil {
+		// Another test binary may have created it meanwhile.
+		if u, lerr := user.Lookup(mailUser); lerr == nil {
+			return toAccount(u)
+		}
+		return account{}, err
+	}
+	if u, err = user.Lookup(mailUser); err != nil {
+		return account{}, err
+	}
+	return toAccount(u)
+}
+
+func createUser() error {
+	useradd, err := exec.LookPath("useradd")
+	if err != nil {
+		useradd = "/usr/sbin/useradd"
+	}
+	out, err := exec.Command(useradd, "--system", "--user-group", "--no-create-home",
+		"--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", mailUser).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("create user %s: %v: %s", mailUser, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+func toAccount(u *user.User) (account, error) {
+	uid, err1 := strconv.Atoi(u.Uid)
+	gid, err2 := strconv.Atoi(u.Gid)
+	if err := errors.Join(err1, err2); err != nil {
+		return account{}, fmt.Errorf("user %s: %w", u.Username, err)
+	}
+	if uid == 0 {
+		return account{}, errors.New("mail cannot be owned by uid 0")
+	}
+	group := strconv.Itoa(gid)
+	if g, err := user.LookupGroupId(u.Gid); err == nil {
+		group = g.Name
+	}
+	return account{name: u.Username, group: group, uid: uid, gid: gid}, nil
+}
+
+// writeCert makes a self-signed certificate for localhost and 127.0.0.1.
+func (s *Server) writeCert() error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "localhost", Organization: []string{"highroad tests"}},
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(7 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	s.CAFile = s.path("cert.pem")
+	s.CAPool = x509.NewCertPool()
+	s.CAPool.AddCert(cert)
+	if err := os.WriteFile(s.CAFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return err
+	}
+	// Read by the master, which runs as root or as the owner.
+	return os.WriteFile(s.path("key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+}
+
+// choosePorts picks two distinct free ports by listening on port 0.
+func (s *Server) choosePorts() error {
+	var addrs [2]string
+	for i := range addrs {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("choose a port: %w", err)
+		}
+		// Held until both are chosen, so they differ.
+		defer l.Close()
+		addrs[i] = l.Addr().String()
+	}
+	s.Addr, s.PlainAddr = addrs[0], addrs[1]
+	return nil
+}
+
+func (s *Server) writeConfig() error {
+	_, imaps, _ := net.SplitHostPort(s.Addr)
+	_, imap, _ := net.SplitHostPort(s.PlainAddr)
+	var b strings.Builder
+	err := configTemplate.Execute(&b, map[string]any{
+		"Dir":    s.Dir,
+		"IMAPS":  imaps,
+		"IMAP":   imap,
+		"User":   s.acct.name,
+		"Group":  s.acct.group,
+		"UID":    s.acct.uid,
+		"AsRoot": os.Geteuid() == 0,
+	})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(s.conf, []byte(b.String()), 0o644)
+}
+
+// configTemplate is a self-contained dovecot.conf for Dovecot 2.3: nothing
+// is read from /etc/dovecot.
+var configTemplate = template.Must(template.New("dovecot.conf").Parse(`# Written by highroad's dovecot test package.
+protocols = imap
+listen = 127.0.0.1
+base_dir = {{.Dir}}/run
+state_dir = {{.Dir}}/state
+log_path = {{.Dir}}/dovecot.log
+{{- if not .AsRoot}}
+
+# Running unprivileged: every service runs as the current user, and
+# nothing can chroot (see the services below).
+default_internal_user = {{.User}}
+default_internal_group = {{.Group}}
+default_login_user = {{.User}}
+{{- end}}
+
+ssl = yes
+ssl_cert = <{{.Dir}}/cert.pem
+ssl_key = <{{.Dir}}/key.pem
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = 0
+auth_verbose = yes
+
+first_valid_uid = {{.UID}}
+mail_location = maildir:~/Maildir
+mail_fsync = never
+mail_max_userip_connections = 100
+
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {{.Dir}}/passwd
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%u {{.Dir}}/passwd
+}
+
+namespace inbox {
+  inbox = yes
+  separator = /
+  mailbox Drafts {
+    special_use = \Drafts
+    auto = subscribe
+  }
+  mailbox Sent {
+    special_use = \Sent
+    auto = subscribe
+  }
+  mailbox Trash {
+    special_use = \Trash
+    auto = subscribe
+  }
+  mailbox Junk {
+    special_use = \Junk
+    auto = subscribe
+  }
+}
+
+# Without this socket the auth process keeps no per-IP penalty, which
+# would delay every login from 127.0.0.1 by up to 15 s after a failed one.
+service anvil {
+{{- if not .AsRoot}}
+  chroot =
+{{- end}}
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+
+service imap-login {
+{{- if not .AsRoot}}
+  chroot =
+{{- end}}
+  inet_listener imap {
+    port = {{.IMAP}}
+  }
+  inet_listener imaps {
+    port = {{.IMAPS}}
+    ssl = yes
+  }
+}
+`))
