@@ -35,6 +35,9 @@ type session struct {
 	selected    string
 	scanning    bool      // a one-off scan: progress is left alone
 	passStart   time.Time // when the current catch-up pass began
+	// draftIndex maps the Message-ID of each rejection answered in Drafts
+	// to its draft's; nil until first needed.
+	draftIndex map[string]string
 }
 
 // connect dials, logs in and finds the Drafts mailbox.

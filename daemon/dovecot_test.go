@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -208,7 +209,7 @@ func TestDovecotKillAndRestart(t *testing.T) {
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 	}
-	cmd := highroadRun(t, bin, cfgPath, srv.Password)
+	cmd, logs := highroadRunLog(t, bin, cfgPath, srv.Password)
 	want := 0
 	for _, m := range delivered {
 		if m.rejection {
@@ -217,8 +218,10 @@ func TestDovecotKillAndRestart(t *testing.T) {
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
+		// Done when every draft is there and the last run has started,
+		// so that SIGTERM tests a clean stop.
 		box, err := srv.Messages("Drafts")
-		if err == nil && len(box) >= want {
+		if err == nil && len(box) >= want && strings.Contains(logs.String(), "highroad started") {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -262,11 +265,17 @@ func buildHighroad(t testing.TB) string {
 }
 
 func highroadRun(t testing.TB, bin, cfgPath, password string) *exec.Cmd {
+	cmd, _ := highroadRunLog(t, bin, cfgPath, password)
+	return cmd
+}
+
+// highroadRunLog starts `highroad run` and returns its log as it grows.
+func highroadRunLog(t testing.TB, bin, cfgPath, password string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
 	cmd := exec.Command(bin, "run", "-config", cfgPath)
 	cmd.Env = append(os.Environ(), "HIGHROAD_TEST_PASSWORD="+password)
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -276,5 +285,23 @@ func highroadRun(t testing.TB, bin, cfgPath, password string) *exec.Cmd {
 			t.Logf("highroad log:\n%s", logs.String())
 		}
 	})
-	return cmd
+	return cmd, logs
+}
+
+// syncBuffer is a bytes.Buffer safe for a writing process and a reading test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
 )
 
 // maxText is how much of a message's body is fetched: enough for any
@@ -17,7 +15,7 @@ import (
 const maxText = 128 << 10
 
 // batch is how many messages one FETCH asks for.
-const batch = 50
+const batch = 200
 
 // fetched is one message as read from the server.
 type fetched struct {
@@ -88,30 +86,33 @@ func (s *session) newUIDs(last imap.UID) ([]imap.UID, error) {
 }
 
 // fetch reads the header and the start of the text of each UID, never
-// setting \Seen. Sections are fetched raw and parsed locally: a server's
-// malformed ENVELOPE or BODYSTRUCTURE would kill the connection.
-func (s *session) fetch(uids []imap.UID) ([]fetched, error) {
+// setting \Seen, and passes each message to f as it arrives. Sections are
+// fetched raw and parsed locally: a server's malformed ENVELOPE or
+// BODYSTRUCTURE would kill the connection.
+func (s *session) fetch(uids []imap.UID, f func(fetched)) error {
 	header := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
 	text := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierText, Peek: true,
 		Partial: &imap.SectionPartial{Offset: 0, Size: maxText}}
 	opts := &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true,
 		BodySection: []*imap.FetchItemBodySection{header, text}}
-	var bufs []*imapclient.FetchMessageBuffer
-	err := s.wait(func() (err error) {
-		bufs, err = s.c.Fetch(imap.UIDSetNum(uids...), opts).Collect()
-		return err
+	err := s.wait(func() error {
+		cmd := s.c.Fetch(imap.UIDSetNum(uids...), opts)
+		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+			b, err := msg.Collect()
+			if err != nil {
+				cmd.Close()
+				return err
+			}
+			raw := make([]byte, 0, len(b.FindBodySection(header))+len(b.FindBodySection(text)))
+			raw = append(append(raw, b.FindBodySection(header)...), b.FindBodySection(text)...)
+			f(fetched{uid: b.UID, flags: b.Flags, size: b.RFC822Size, raw: raw})
+		}
+		return cmd.Close()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("fetch from %q: %w", s.selected, err)
+		return fmt.Errorf("fetch from %q: %w", s.selected, err)
 	}
-	out := make([]fetched, 0, len(bufs))
-	for _, b := range bufs {
-		var raw bytes.Buffer
-		raw.Write(b.FindBodySection(header))
-		raw.Write(b.FindBodySection(text))
-		out = append(out, fetched{uid: b.UID, flags: b.Flags, size: b.RFC822Size, raw: raw.Bytes()})
-	}
-	return out, nil
+	return nil
 }
 
 // since returns the UIDs of messages received since t.

@@ -82,27 +82,37 @@ func (s *session) saveProgress(mailbox string, p state.Progress) error {
 // handleBatch handles one FETCH's worth of messages and then records the
 // progress and counts: one state write per batch, not per message. A crash
 // in between only means those messages are looked at again, and a rejection
-// among them finds its draft already in Drafts.
+// among them finds its draft already in Drafts. Messages are parsed and
+// classified as they stream in; the rejections are acted on once the FETCH
+// is over, since no other command can be answered before it is.
 func (s *session) handleBatch(ctx context.Context, mailbox string, uids []imap.UID, prog *state.Progress) error {
-	msgs, err := s.fetch(uids)
+	var rejections []decision
+	err := s.fetch(uids, func(m fetched) {
+		d := s.decide(mailbox, m)
+		if d.ev.Rejection {
+			rejections = append(rejections, d)
+		} else {
+			s.emit(d.ev)
+		}
+	})
 	if err != nil {
 		return err
 	}
-	seen := 0
-	for _, m := range msgs {
+	for _, d := range rejections {
 		if ctx.Err() != nil {
-			break // finish the message in hand, start no other
+			return nil // finish the message in hand, start no other
 		}
-		if err := s.handle(mailbox, prog.UIDValidity, m); err != nil {
+		if err := s.act(mailbox, prog.UIDValidity, d); err != nil {
 			return err
 		}
-		seen++
-		prog.LastUID = max(prog.LastUID, uint32(m.uid))
 	}
-	if s.d.DryRun || seen == 0 {
+	for _, u := range uids {
+		prog.LastUID = max(prog.LastUID, uint32(u))
+	}
+	if s.d.DryRun {
 		return nil
 	}
-	if err := s.d.Store.Record(s.a.Name, func(a *state.Activity) { a.Seen += seen }); err != nil {
+	if err := s.d.Store.Record(s.a.Name, func(a *state.Activity) { a.Seen += len(uids) }); err != nil {
 		return permanent(fmt.Errorf("write state: %w", err))
 	}
 	if s.scanning {
@@ -111,40 +121,49 @@ func (s *session) handleBatch(ctx context.Context, mailbox string, uids []imap.U
 	return s.saveProgress(mailbox, *prog)
 }
 
-// handle decides about one message and, for a rejection, appends the draft
-// and then stores the keyword. The order makes a crash safe: a draft that
-// exists is found again in Drafts by the rejection's Message-ID, so a
-// rejection is never drafted twice, and an unflagged one is never skipped.
-func (s *session) handle(mailbox string, uidValidity uint32, m fetched) error {
-	ev := Event{Account: s.a.Name, Mailbox: mailbox, UID: uint32(m.uid), Bytes: len(m.raw)}
+// decision is what was decided about one message.
+type decision struct {
+	m   fetched
+	msg *message.Message
+	res *classifier.Result
+	ev  Event
+}
+
+// decide parses and classifies one message, and logs the decision.
+func (s *session) decide(mailbox string, m fetched) decision {
+	d := decision{m: m, ev: Event{Account: s.a.Name, Mailbox: mailbox, UID: uint32(m.uid), Bytes: len(m.raw)}}
 	log := s.log.With("mailbox", mailbox, "uid", uint32(m.uid))
 	switch {
 	case hasFlag(m.flags, imap.FlagDraft):
-		ev.Skipped = "a draft"
+		d.ev.Skipped = "a draft"
 	case hasFlag(m.flags, imap.FlagAnswered):
-		ev.Skipped = "already answered"
+		d.ev.Skipped = "already answered"
 	}
-	if ev.Skipped != "" {
-		log.Debug("passed over", "why", ev.Skipped)
-		s.emit(ev)
-		return nil
+	if d.ev.Skipped != "" {
+		log.Debug("passed over", "why", d.ev.Skipped)
+		return d
 	}
 	msg, err := message.Parse(bytes.NewReader(m.raw))
 	if err != nil {
 		log.Warn("passed over: not a readable message", "err", err, "size", m.size)
-		ev.Skipped = "unreadable"
-		s.emit(ev)
-		return nil
+		d.ev.Skipped = "unreadable"
+		return d
 	}
-	ev.MessageID = msg.MessageID
 	res := s.d.Classifier.Classify(msg)
-	ev.Rejection, ev.Result = res.Rejection, res
+	d.msg, d.res = msg, res
+	d.ev.MessageID, d.ev.Rejection, d.ev.Result = msg.MessageID, res.Rejection, res
 	log.Info("decision", "message_id", msg.MessageID, "rejection", res.Rejection, "score", res.Score,
 		"threshold", res.Threshold, "rules", ruleIDs(res))
-	if !res.Rejection {
-		s.emit(ev)
-		return nil
-	}
+	return d
+}
+
+// act appends the draft for a rejection and then stores the keyword. The
+// order makes a crash safe: a draft that exists is found again in Drafts
+// by the rejection's Message-ID, so a rejection is never drafted twice, and
+// an unflagged one is never skipped.
+func (s *session) act(mailbox string, uidValidity uint32, d decision) error {
+	m, msg, res, ev := d.m, d.msg, d.res, d.ev
+	log := s.log.With("mailbox", mailbox, "uid", uint32(m.uid))
 	key := msg.MessageID
 	if key == "" {
 		key = "uid:" + strconv.FormatUint(uint64(uidValidity), 10) + ":" + strconv.FormatUint(uint64(m.uid), 10)
@@ -205,27 +224,15 @@ func ruleIDs(r *classifier.Result) []string {
 }
 
 // ensureDraft returns the Message-ID of the draft answering msg, appending
-// one to Drafts unless a draft tied to msg is already there. It leaves the
-// mailbox it found selected.
+// one to Drafts unless a draft tied to msg is already there.
 func (s *session) ensureDraft(msg *message.Message, res *classifier.Result) (string, error) {
-	back := s.selected
-	defer func() {
-		if back != "" && s.selected != back {
-			s.selectMailbox(back)
-		}
-	}()
 	if msg.MessageID != "" {
-		if _, err := s.selectMailbox(s.drafts); err != nil {
+		if err := s.loadDraftIndex(); err != nil {
 			return "", err
 		}
-		found, err := s.search(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{
-			{Key: drafts.HeaderRejection, Value: msg.MessageID}}})
-		if err != nil {
-			return "", err
-		}
-		if len(found) > 0 {
+		if id, ok := s.draftIndex[msg.MessageID]; ok {
 			s.log.Info("a draft for this rejection is already in Drafts", "message_id", msg.MessageID)
-			return "existing:" + strconv.FormatUint(uint64(found[0]), 10), nil
+			return id, nil
 		}
 	}
 	r, err := drafts.Compose(msg, res, s.d.Config.Profile.Drafts(), drafts.Options{Now: s.d.now(), Templates: s.d.Templates})
@@ -238,6 +245,9 @@ func (s *session) ensureDraft(msg *message.Message, res *classifier.Result) (str
 	}
 	if err := s.appendDraft(raw); err != nil {
 		return "", err
+	}
+	if msg.MessageID != "" {
+		s.draftIndex[msg.MessageID] = r.MessageID
 	}
 	return r.MessageID, nil
 }

@@ -219,6 +219,11 @@ func splitAddressField(s string) []string {
 	return append(parts, s[start:])
 }
 
+// MessageIDs returns the message identifiers of a header value such as
+// References, without angle brackets, keeping only those safe to write
+// back into a header.
+func MessageIDs(v string) []string { return msgIDs(v) }
+
 func msgID(v string) string {
 	ids := msgIDs(v)
 	if len(ids) == 0 {

@@ -76,14 +76,15 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if fs.Parse(args) != nil {
 		return 2
 	}
+	// Catch signals first, so that a stop during start-up is a clean one.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	d, err := newDaemon(cfgPath, stderr, *level)
 	if err != nil {
 		fmt.Fprintln(stderr, "highroad run:", err)
 		return 1
 	}
 	defer d.Store.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	d.Log.Info("highroad started", "accounts", len(d.Config.Accounts), "state", d.Config.StatePath())
 	if err := d.Run(ctx); err != nil {
 		d.Log.Error("highroad stopped", "err", err)
