@@ -393,3 +393,77 @@ func TestScanHandlesOldMailOnce(t *testing.T) {
 		t.Error("a scan moved the daemon's progress")
 	}
 }
+
+// TestFirstRunWindow checks that a first run leaves mail older than the
+// window alone, and that later runs never go back to it.
+func TestFirstRunWindow(t *testing.T) {
+	srv, err := demo.Start("alex", "s3cret-pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	old := time.Now().AddDate(-1, 0, 0)
+	srv.DeliverAt("INBOX", read(t, mixed[0].path), old)
+	srv.DeliverAt("INBOX", read(t, mixed[2].path), time.Now())
+	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
+	d.Config.Accounts[0].FirstRunWindow = config.Duration(14 * 24 * time.Hour)
+	stop := startDaemon(t, d)
+	got := await(t, events, 1)
+	srv.Deliver("INBOX", read(t, mixed[4].path))
+	got = append(got, await(t, events, 1)...)
+	stop()
+	if got[0].UID != 2 || got[1].UID != 3 {
+		t.Errorf("handled uids %d, %d; want 2 and 3, not the year-old uid 1", got[0].UID, got[1].UID)
+	}
+	if box, _ := srv.Messages("Drafts"); len(box) != 2 {
+		t.Errorf("Drafts has %d drafts, want 2", len(box))
+	}
+}
+
+// TestUIDValidityChange makes the stored UIDVALIDITY differ from the
+// server's, as after a server migration: the daemon re-checks the window
+// and finds every draft already there.
+func TestUIDValidityChange(t *testing.T) {
+	srv, err := demo.Start("alex", "s3cret-pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for _, m := range mixed {
+		srv.Deliver("INBOX", read(t, m.path))
+	}
+	path := filepath.Join(t.TempDir(), "state.db")
+	d, events := newDaemon(t, srv, path)
+	stop := startDaemon(t, d)
+	await(t, events, len(mixed))
+	stop()
+	p, _, _ := d.Store.Progress("test", "INBOX")
+	p.UIDValidity++
+	d.Store.SetProgress("test", "INBOX", p)
+	d.Store.Close()
+
+	d2, events2 := newDaemon(t, srv, path)
+	stop2 := startDaemon(t, d2)
+	got := await(t, events2, len(mixed))
+	stop2()
+	for _, ev := range got {
+		if ev.Skipped == "" && ev.Rejection {
+			t.Errorf("after the UIDVALIDITY change uid %d was acted on again: %+v", ev.UID, ev)
+		}
+	}
+	checkMailbox(t, srv, mixed)
+}
+
+func TestNoDraftsMailbox(t *testing.T) {
+	srv, err := demo.Start("alex", "s3cret-pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	d, _ := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
+	d.Config.Accounts[0].Drafts = "Entwürfe"
+	err = d.Run(context.Background())
+	if !daemon.IsPermanent(err) || !strings.Contains(err.Error(), "no Drafts mailbox") {
+		t.Errorf("Run with no Drafts mailbox = %v, want a permanent error saying so", err)
+	}
+}

@@ -138,6 +138,9 @@ func (s *session) decide(mailbox string, m fetched) decision {
 		d.ev.Skipped = "a draft"
 	case hasFlag(m.flags, imap.FlagAnswered):
 		d.ev.Skipped = "already answered"
+	case hasFlag(m.flags, s.keyword):
+		// highroad stores the keyword only after the draft is in Drafts.
+		d.ev.Skipped = "already flagged"
 	}
 	if d.ev.Skipped != "" {
 		log.Debug("passed over", "why", d.ev.Skipped)

@@ -77,12 +77,18 @@ func (s *Server) Dial() (*imapclient.Client, error) {
 
 // Deliver appends raw to mailbox as newly arrived mail.
 func (s *Server) Deliver(mailbox string, raw []byte) error {
+	return s.DeliverAt(mailbox, raw, time.Time{})
+}
+
+// DeliverAt appends raw to mailbox as mail that arrived at t (now when t is
+// zero).
+func (s *Server) DeliverAt(mailbox string, raw []byte, t time.Time) error {
 	c, err := s.Dial()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	cmd := c.Append(mailbox, int64(len(raw)), nil)
+	cmd := c.Append(mailbox, int64(len(raw)), &imap.AppendOptions{Time: t})
 	if _, err := cmd.Write(raw); err != nil {
 		return err
 	}

@@ -135,7 +135,9 @@ func demoDaemon(cfgPath string, srv *demo.Server) (*daemon.Daemon, func(), error
 		return nil, nil, err
 	}
 	d := &daemon.Daemon{Config: cfg, Store: st, Classifier: c, Templates: tmpls,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// Mail dropped in by a person's client shows up within seconds.
+		Timeouts: daemon.Timeouts{Recheck: 3 * time.Second}}
 	return d, func() { st.Close(); os.RemoveAll(dir) }, nil
 }
 

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/highroad/highroad/state"
 )
 
 const (
@@ -138,5 +141,38 @@ func TestConfigChangesRules(t *testing.T) {
 	errb.Reset()
 	if status := run([]string{"classify", "-config", cfg, rejection}, nil, &out, &errb); status != 1 || !strings.Contains(errb.String(), cfg+":2:") {
 		t.Errorf("config with an unknown key = %d %q, want an error at %s:2", status, errb.String(), cfg)
+	}
+}
+
+func TestStatus(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfg, []byte("state: "+filepath.Join(dir, "state.db")+"\n"), 0o600)
+	var out, errb bytes.Buffer
+	if status := run([]string{"status", "-config", cfg}, nil, &out, &errb); status != 0 || !strings.Contains(out.String(), "has not run yet") {
+		t.Errorf("status on a new state = %d %q %q", status, out.String(), errb.String())
+	}
+	st, err := state.Open(filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Record("work", func(a *state.Activity) { a.Seen, a.Rejections, a.Drafts = 12, 2, 2; a.LastError = "login refused" })
+	st.PutRejection(state.Rejection{Account: "work", MessageID: "a@b", Company: "Northwind", Role: "Data Engineer", DraftID: "d@e", Received: time.Now()})
+	st.Close()
+	out.Reset()
+	if status := run([]string{"status", "-config", cfg}, nil, &out, &errb); status != 0 {
+		t.Fatalf("status = %d: %s", status, errb.String())
+	}
+	for _, want := range []string{"account work", "12 seen, 2 rejections, 2 drafts", "login refused", "Northwind", "Data Engineer"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("status output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestCheckWithoutAccounts(t *testing.T) {
+	_, errOut, status := runCmd(t, "", "check")
+	if status != 1 || !strings.Contains(errOut, "no accounts configured") {
+		t.Errorf("check with no accounts = %d %q", status, errOut)
 	}
 }
