@@ -467,3 +467,31 @@ func TestNoDraftsMailbox(t *testing.T) {
 		t.Errorf("Run with no Drafts mailbox = %v, want a permanent error saying so", err)
 	}
 }
+
+func TestAnsweredInDrafts(t *testing.T) {
+	srv, err := demo.Start("alex", "s3cret-pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for _, m := range mixed {
+		srv.Deliver("INBOX", read(t, m.path))
+	}
+	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
+	stop := startDaemon(t, d)
+	await(t, events, len(mixed))
+	stop()
+	ids, err := d.AnsweredInDrafts(context.Background(), &d.Config.Accounts[0])
+	if err != nil || len(ids) != 3 {
+		t.Fatalf("AnsweredInDrafts = %v, %v; want the 3 rejections", ids, err)
+	}
+	// The user sends (or deletes) one draft.
+	c, _ := srv.Dial()
+	c.Select("Drafts", nil).Wait()
+	c.Store(imap.UIDSetNum(1), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close()
+	c.Expunge().Close()
+	c.Close()
+	if ids, _ := d.AnsweredInDrafts(context.Background(), &d.Config.Accounts[0]); len(ids) != 2 {
+		t.Errorf("after one draft left Drafts, AnsweredInDrafts = %v, want 2", ids)
+	}
+}

@@ -103,3 +103,22 @@ func (d *Daemon) Check(ctx context.Context, a *config.Account) (*Report, error) 
 	}
 	return r, nil
 }
+
+// AnsweredInDrafts connects to a and returns the Message-IDs of the
+// rejections that a draft in Drafts still answers, changing nothing.
+func (d *Daemon) AnsweredInDrafts(ctx context.Context, a *config.Account) (map[string]bool, error) {
+	d.Timeouts = d.Timeouts.withDefaults()
+	s, err := d.connect(ctx, a, d.Log.With("account", a.Name))
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	if err := s.loadDraftIndex(); err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(s.draftIndex))
+	for id := range s.draftIndex {
+		out[id] = true
+	}
+	return out, nil
+}

@@ -217,11 +217,13 @@ func progressBar(w io.Writer) func(done, total int) {
 	}
 }
 
-// runStatus prints what highroad has done, from its state.
+// runStatus prints what highroad has done, from its state, and asks each
+// account's server whether the drafts are still in Drafts.
 func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var cfgPath string
 	fs := newFlags("status", stderr, &cfgPath)
 	n := fs.Int("n", 10, "show the `N` most recent rejections")
+	offline := fs.Bool("offline", false, "do not connect to the servers to look for the drafts")
 	if fs.Parse(args) != nil {
 		return 2
 	}
@@ -236,10 +238,31 @@ func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer st.Close()
-	return printStatus(stdout, st, *n)
+	var inDrafts map[string]map[string]bool // account -> rejection Message-ID -> draft present
+	if !*offline && len(cfg.Accounts) > 0 {
+		st.Release() // let a running daemon keep working while we ask the servers
+		inDrafts = lookForDrafts(cfg)
+	}
+	return printStatus(stdout, st, *n, inDrafts)
 }
 
-func printStatus(w io.Writer, st *state.Store, n int) int {
+// lookForDrafts asks every account's server which rejections still have
+// their draft in Drafts; an account that cannot be reached is left out.
+func lookForDrafts(cfg *config.Config) map[string]map[string]bool {
+	d := &daemon.Daemon{Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	out := map[string]map[string]bool{}
+	for i := range cfg.Accounts {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		ids, err := d.AnsweredInDrafts(ctx, &cfg.Accounts[i])
+		cancel()
+		if err == nil {
+			out[cfg.Accounts[i].Name] = ids
+		}
+	}
+	return out
+}
+
+func printStatus(w io.Writer, st *state.Store, n int, inDrafts map[string]map[string]bool) int {
 	accounts, err := st.Accounts()
 	if err != nil {
 		fmt.Fprintln(w, "highroad status:", err)
@@ -266,7 +289,14 @@ func printStatus(w io.Writer, st *state.Store, n int) int {
 		fmt.Fprintln(w, "\nrecent rejections")
 	}
 	for _, r := range recs {
-		fmt.Fprintf(w, "  %s  %-24s %-28s draft %s\n", r.Received.Format("2006-01-02"), dash(r.Company), dash(r.Role), dash(r.DraftID))
+		draft := "draft state unknown (server not asked)"
+		if ids, ok := inDrafts[r.Account]; ok {
+			draft = "draft gone from Drafts (sent or deleted)"
+			if ids[r.MessageID] {
+				draft = "draft waiting in Drafts"
+			}
+		}
+		fmt.Fprintf(w, "  %s  %-24s %-28s %s\n", r.Received.Format("2006-01-02"), dash(r.Company), dash(r.Role), draft)
 	}
 	return 0
 }
