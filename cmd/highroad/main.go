@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/highroad/highroad/install"
 )
 
 const usage = `highroad recognises job-application rejections and drafts a gracious reply.
@@ -16,7 +18,10 @@ Usage:
   highroad run                       watch your mailboxes (what the service runs)
   highroad check                     check the configuration and connect to every account
   highroad scan [-since DATE] [-dry-run]  one pass over existing mail
-  highroad status                    what highroad has done
+  highroad status                    the service's state and what highroad has done
+  highroad install [-system]         run highroad in the background, now and at every login (or boot)
+  highroad uninstall [-system]       stop it and remove the service
+  highroad start | stop | restart    control the installed service
   highroad classify [-json] FILE...  explain whether each message is a rejection ("-" reads stdin)
   highroad draft [-force] FILE       print the reply highroad would draft for a rejection
   highroad rules [-json]             print the rules in effect (defaults plus your changes)
@@ -29,14 +34,19 @@ Every command takes -config FILE (default: %s).
 type command func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 
 var commands = map[string]command{
-	"classify": runClassify,
-	"draft":    runDraft,
-	"rules":    runRules,
-	"demo":     runDemo,
-	"run":      runRun,
-	"check":    runCheck,
-	"scan":     runScan,
-	"status":   runStatus,
+	"classify":  runClassify,
+	"draft":     runDraft,
+	"rules":     runRules,
+	"demo":      runDemo,
+	"run":       runRun,
+	"check":     runCheck,
+	"scan":      runScan,
+	"status":    runStatus,
+	"install":   runInstall,
+	"uninstall": runUninstall,
+	"start":     control("start", (*install.Service).Start),
+	"stop":      control("stop", (*install.Service).Stop),
+	"restart":   control("restart", (*install.Service).Restart),
 }
 
 func main() {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -174,5 +175,51 @@ func TestCheckWithoutAccounts(t *testing.T) {
 	_, errOut, status := runCmd(t, "", "check")
 	if status != 1 || !strings.Contains(errOut, "no accounts configured") {
 		t.Errorf("check with no accounts = %d %q", status, errOut)
+	}
+}
+
+// TestServiceCommands installs, inspects and removes the user service with
+// a fake systemctl, as a newcomer would with the real one.
+func TestServiceCommands(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the fake systemctl is a shell script for Linux")
+	}
+	home, bin, sysState := t.TempDir(), t.TempDir(), t.TempDir()
+	script, _ := os.ReadFile("../../install/testdata/fake-systemctl")
+	os.WriteFile(filepath.Join(bin, "systemctl"), script, 0o755)
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("FAKE_SYSTEMD", sysState)
+	t.Setenv("HOME", home)
+	exe := filepath.Join(home, "bin", "highroad")
+	os.MkdirAll(filepath.Dir(exe), 0o755)
+	os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755)
+	cfg := filepath.Join(home, "config.yaml")
+	os.WriteFile(cfg, []byte("state: "+filepath.Join(home, "state.db")+"\naccounts:\n  - name: a\n    server: imap.example.org\n    username: a@example.org\n    password_command: echo x\n"), 0o600)
+	common := []string{"-config", cfg, "-platform", "linux-systemd", "-executable", exe}
+	var out, errb bytes.Buffer
+	if status := run(append([]string{"install"}, common...), nil, &out, &errb); status != 0 {
+		t.Fatalf("install = %d: %s", status, errb.String())
+	}
+	unit := filepath.Join(home, ".config", "systemd", "user", "highroad.service")
+	for _, want := range []string{"wrote " + unit, "started the service", "journalctl --user -u highroad", "enable-linger"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("install output lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	run(append([]string{"stop"}, common...), nil, &out, &errb)
+	if !strings.Contains(out.String(), "stopped") {
+		t.Errorf("stop output = %q", out.String())
+	}
+	out.Reset()
+	if status := run(append([]string{"uninstall"}, common...), nil, &out, &errb); status != 0 || !strings.Contains(out.String(), "removed "+unit) {
+		t.Errorf("uninstall = %d:\n%s%s", status, out.String(), errb.String())
+	}
+	if _, err := os.Stat(unit); !os.IsNotExist(err) {
+		t.Errorf("unit file left behind: %v", err)
+	}
+	out.Reset()
+	if status := run(append([]string{"uninstall"}, common...), nil, &out, &errb); status != 0 || !strings.Contains(out.String(), "nothing to do") {
+		t.Errorf("second uninstall = %d: %s", status, out.String())
 	}
 }

@@ -68,6 +68,11 @@ func logLevel(fs *flag.FlagSet) *slog.Level {
 	return level
 }
 
+// exitConfig (EX_CONFIG) is run's exit status when retrying cannot help: a
+// broken configuration, a refused login, a missing mailbox. The systemd
+// unit does not restart on it.
+const exitConfig = 78
+
 // runRun is the daemon in the foreground: what the service runs.
 func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var cfgPath string
@@ -82,13 +87,13 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	d, err := newDaemon(cfgPath, stderr, *level)
 	if err != nil {
 		fmt.Fprintln(stderr, "highroad run:", err)
-		return 1
+		return exitConfig
 	}
 	defer d.Store.Close()
 	d.Log.Info("highroad started", "accounts", len(d.Config.Accounts), "state", d.Config.StatePath())
 	if err := d.Run(ctx); err != nil {
 		d.Log.Error("highroad stopped", "err", err)
-		return 1
+		return exitConfig
 	}
 	d.Log.Info("highroad stopped")
 	return 0
@@ -238,6 +243,7 @@ func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer st.Close()
+	fmt.Fprintf(stdout, "service %s\n\n", serviceState(cfgPath))
 	var inDrafts map[string]map[string]bool // account -> rejection Message-ID -> draft present
 	if !*offline && len(cfg.Accounts) > 0 {
 		st.Release() // let a running daemon keep working while we ask the servers
