@@ -19,6 +19,7 @@ Usage:
   highroad check                     check the configuration and connect to every account
   highroad scan [-since DATE] [-dry-run]  one pass over existing mail
   highroad status                    the service's state and what highroad has done
+  highroad init [-yes] [flags]       write a configuration file, asking what the flags leave out
   highroad install [-system]         run highroad in the background, now and at every login (or boot)
   highroad uninstall [-system]       stop it and remove the service
   highroad start | stop | restart    control the installed service
@@ -42,6 +43,7 @@ var commands = map[string]command{
 	"check":     runCheck,
 	"scan":      runScan,
 	"status":    runStatus,
+	"init":      runInit,
 	"install":   runInstall,
 	"uninstall": runUninstall,
 	"start":     control("start", (*install.Service).Start),
