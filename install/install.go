@@ -66,8 +66,8 @@ func New(opts Options) (*Service, error) {
 		}
 	}
 	platform := service.ChosenSystem()
-	if platform == nil {
-		return nil, errors.New("no supported service manager found (systemd, launchd or Windows services)")
+	if platform == nil || !supported(platform.String()) {
+		return nil, ErrUnsupported
 	}
 	s := &Service{opts: opts, platform: platform.String()}
 	svc, err := service.New(program{}, s.config())
@@ -76,6 +76,15 @@ func New(opts Options) (*Service, error) {
 	}
 	s.svc = svc
 	return s, nil
+}
+
+// ErrUnsupported reports a machine without a service manager highroad
+// installs into.
+var ErrUnsupported = errors.New("no supported service manager is running here (systemd, launchd or Windows services); " +
+	"start `highroad run` from your own startup script instead")
+
+func supported(platform string) bool {
+	return strings.Contains(platform, "systemd") || strings.Contains(platform, "launchd") || strings.Contains(platform, "windows")
 }
 
 // temporary reports whether path lies in a temporary build folder.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -151,6 +152,9 @@ func control(name string, act func(*install.Service) error) command {
 func serviceState(cfgPath string) string {
 	for _, system := range []bool{false, true} {
 		svc, err := newService(&serviceFlags{config: cfgPath, system: system})
+		if errors.Is(err, install.ErrUnsupported) {
+			return "not installed (no systemd, launchd or Windows services here)"
+		}
 		if err != nil {
 			return "unknown (" + err.Error() + ")"
 		}
