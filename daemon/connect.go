@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -38,18 +39,24 @@ type session struct {
 	// draftIndex maps the Message-ID of each rejection answered in Drafts
 	// to its draft's; nil until first needed.
 	draftIndex map[string]string
+	stopCancel func() bool // unhooks closing the connection on cancellation
+	// lastUID is, per mailbox, the highest UID handled; a SELECT that shows
+	// more (its EXISTS never reaches the push handler) is a wake-up.
+	lastUID map[string]uint32
+	// validity is the UIDVALIDITY of the mailbox being caught up on.
+	validity uint32
 }
 
 // connect dials, logs in and finds the Drafts mailbox.
 func (d *Daemon) connect(ctx context.Context, a *config.Account, log *slog.Logger) (*session, error) {
-	s := &session{d: d, a: a, log: log, changed: make(chan struct{}, 1), keyword: imap.Flag(a.Keyword)}
+	s := &session{d: d, a: a, log: log, changed: make(chan struct{}, 1), keyword: imap.Flag(a.Keyword),
+		lastUID: map[string]uint32{}}
 	tlsConfig, err := tlsConfig(a)
 	if err != nil {
 		return nil, permanent(err)
 	}
 	opts := &imapclient.Options{
 		TLSConfig: tlsConfig,
-		Dialer:    &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second},
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(data *imapclient.UnilateralDataMailbox) {
 				if data.NumMessages != nil {
@@ -58,24 +65,25 @@ func (d *Daemon) connect(ctx context.Context, a *config.Account, log *slog.Logge
 			},
 		},
 	}
-	switch a.TLS {
-	case config.TLSStartTLS:
-		s.c, err = imapclient.DialStartTLS(a.Addr(), opts)
-	case config.TLSNone:
-		s.c, err = imapclient.DialInsecure(a.Addr(), opts)
-	default:
-		s.c, err = imapclient.DialTLS(a.Addr(), opts)
-	}
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	conn, err := dialer.DialContext(ctx, "tcp", a.Addr())
 	if err != nil {
-		var cert *tls.CertificateVerificationError
-		if errors.As(err, &cert) {
-			return nil, permanent(fmt.Errorf("connect to %s: the server's certificate is not trusted (%v); for a self-signed server set ca_file", a.Addr(), cert.Err))
-		}
 		return nil, fmt.Errorf("connect to %s: %w", a.Addr(), err)
 	}
-	if err := s.wait(s.c.WaitGreeting); err != nil {
-		s.close()
-		return nil, fmt.Errorf("greeting from %s: %w", a.Addr(), err)
+	// Cancelling the context closes the connection, which ends any wait.
+	s.stopCancel = context.AfterFunc(ctx, func() { conn.Close() })
+	if err := s.handshake(conn, opts); err != nil {
+		conn.Close()
+		s.stopCancel()
+		var cert *tls.CertificateVerificationError
+		if errors.As(err, &cert) {
+			err = fmt.Errorf("connect to %s: the server's certificate is not trusted (%v); for a self-signed server set ca_file", a.Addr(), cert.Err)
+			if !d.connected(a.Name) {
+				return nil, permanent(err) // never worked: a setting to fix, not a hiccup
+			}
+			return nil, err
+		}
+		return nil, fmt.Errorf("connect to %s: %w", a.Addr(), err)
 	}
 	if err := s.login(ctx); err != nil {
 		s.close()
@@ -86,6 +94,33 @@ func (d *Daemon) connect(ctx context.Context, a *config.Account, log *slog.Logge
 		return nil, err
 	}
 	return s, nil
+}
+
+// handshake sets up TLS (implicit or STARTTLS) and waits for the greeting,
+// all under the watchdog.
+func (s *session) handshake(conn net.Conn, opts *imapclient.Options) error {
+	timer := time.AfterFunc(s.d.Timeouts.Command, func() { conn.Close() })
+	defer timer.Stop()
+	switch s.a.TLS {
+	case config.TLSStartTLS:
+		c, err := imapclient.NewStartTLS(conn, opts)
+		if err != nil {
+			return err
+		}
+		s.c = c
+	case config.TLSNone:
+		s.c = imapclient.New(conn, opts)
+	default:
+		tc := tls.Client(conn, opts.TLSConfig)
+		if err := tc.Handshake(); err != nil {
+			return err
+		}
+		s.c = imapclient.New(tc, opts)
+	}
+	if err := s.c.WaitGreeting(); err != nil {
+		return fmt.Errorf("greeting: %w", err)
+	}
+	return nil
 }
 
 func (s *session) signal() {
@@ -117,6 +152,12 @@ func tlsConfig(a *config.Account) (*tls.Config, error) {
 func (s *session) login(ctx context.Context) error {
 	secret, err := s.a.Secret(ctx)
 	if err != nil {
+		// A command may fail for a while (a keyring locked at login, a
+		// token service offline); a missing variable or file will not fix
+		// itself.
+		if s.a.PasswordCommand != "" || s.a.TokenCommand != "" {
+			return err
+		}
 		return permanent(err)
 	}
 	var authErr error
@@ -133,7 +174,17 @@ func (s *session) login(ctx context.Context) error {
 	var imapErr *imap.Error
 	if errors.As(authErr, &imapErr) && imapErr.Type == imap.StatusResponseTypeNo {
 		// The server's text is safe to show; the secret never is.
-		return permanent(fmt.Errorf("login as %s refused by the server: %s (check the username and password; Gmail and others need an app password)", s.a.Username, imapErr.Text))
+		err := fmt.Errorf("login as %s refused by the server: %s (check the username and password; Gmail and others need an app password)", s.a.Username, imapErr.Text)
+		switch imapErr.Code {
+		case imap.ResponseCodeAuthenticationFailed, imap.ResponseCodeAuthorizationFailed, imap.ResponseCodeExpired:
+			return permanent(err)
+		case "":
+			if !s.d.connected(s.a.Name) {
+				return permanent(err)
+			}
+		}
+		// "Too many connections", "unavailable": worth another try later.
+		return fmt.Errorf("login as %s: %s", s.a.Username, imapErr.Text)
 	}
 	if authErr != nil {
 		return fmt.Errorf("login: %w", authErr)
@@ -144,21 +195,49 @@ func (s *session) login(ctx context.Context) error {
 // wait runs f, closing the connection if it has not returned within the
 // command timeout: go-imap has no deadlines of its own on responses.
 func (s *session) wait(f func() error) error {
+	return s.waitLive(func(func()) error { return f() })
+}
+
+// waitLive is wait for long transfers: f calls alive whenever it makes
+// progress, which restarts the timeout. A panic in f becomes an error.
+func (s *session) waitLive(f func(alive func()) error) error {
 	done := make(chan error, 1)
-	go func() { done <- f() }()
+	kick := make(chan struct{}, 1)
+	alive := func() {
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
+	}
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("panic while talking to the server", "panic", r, "stack", string(debug.Stack()))
+				done <- fmt.Errorf("internal error: %v", r)
+			}
+		}()
+		done <- f(alive)
+	}()
 	timer := time.NewTimer(s.d.Timeouts.Command)
 	defer timer.Stop()
-	select {
-	case err := <-done:
-		return err
-	case <-timer.C:
-		s.c.Close()
-		<-done
-		return fmt.Errorf("no answer from the server within %v", s.d.Timeouts.Command)
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-kick:
+			timer.Reset(s.d.Timeouts.Command)
+		case <-timer.C:
+			s.c.Close()
+			<-done
+			return fmt.Errorf("no answer from the server within %v", s.d.Timeouts.Command)
+		}
 	}
 }
 
 func (s *session) close() {
+	if s.stopCancel != nil {
+		defer s.stopCancel()
+	}
 	if s.c == nil {
 		return
 	}

@@ -23,7 +23,8 @@ import (
 	"github.com/highroad/highroad/state"
 )
 
-// Daemon watches the configured accounts.
+// Daemon watches the configured accounts. Its fields are set before Run and
+// not changed after.
 type Daemon struct {
 	Config     *config.Config
 	Store      *state.Store
@@ -39,6 +40,26 @@ type Daemon struct {
 	// Events, when set, receives one Event per message decided. It must be
 	// drained; the daemon blocks on it.
 	Events chan<- Event
+
+	mu sync.Mutex
+	ok map[string]bool // accounts that have logged in at least once
+}
+
+// connected reports whether the account has ever logged in during this
+// run, which makes some refusals look like hiccups rather than mistakes.
+func (d *Daemon) connected(account string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ok[account]
+}
+
+func (d *Daemon) markConnected(account string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ok == nil {
+		d.ok = map[string]bool{}
+	}
+	d.ok[account] = true
 }
 
 // Timeouts bound the waits on a server.
@@ -178,6 +199,7 @@ func (d *Daemon) session(ctx context.Context, a *config.Account, log *slog.Logge
 		return err
 	}
 	defer s.close()
+	d.markConnected(a.Name)
 	d.recordContact(a.Name)
 	return s.serve(ctx)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -493,5 +494,119 @@ func TestAnsweredInDrafts(t *testing.T) {
 	c.Close()
 	if ids, _ := d.AnsweredInDrafts(context.Background(), &d.Config.Accounts[0]); len(ids) != 2 {
 		t.Errorf("after one draft left Drafts, AnsweredInDrafts = %v, want 2", ids)
+	}
+}
+
+// TestMessageWithoutID checks that a rejection with no Message-ID is
+// still drafted once: its draft carries a made-up key that a later run,
+// with its state lost, finds again.
+func TestMessageWithoutID(t *testing.T) {
+	srv, err := demo.Start("alex", "s3cret-pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	raw := string(read(t, mixed[0].path))
+	i := strings.Index(raw, "Message-ID:")
+	end := strings.Index(raw[i:], "\r\n")
+	srv.Deliver("INBOX", []byte(raw[:i]+raw[i+end+2:]))
+	for run := 0; run < 2; run++ { // the second run has lost its state
+		d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
+		d.Config.Accounts[0].Keyword = "$NotStoredHere" // so that the keyword does not hide a second draft
+		stop := startDaemon(t, d)
+		ev := await(t, events, 1)[0]
+		stop()
+		if !ev.Rejection || ev.DraftID == "" {
+			t.Fatalf("run %d: %+v, want the rejection drafted or found", run, ev)
+		}
+		c, _ := srv.Dial()
+		c.Select("INBOX", nil).Wait()
+		c.Store(imap.UIDSetNum(1), &imap.StoreFlags{Op: imap.StoreFlagsDel, Flags: []imap.Flag{"$NotStoredHere"}}, nil).Close()
+		c.Close()
+	}
+	if box, _ := srv.Messages("Drafts"); len(box) != 1 {
+		t.Errorf("Drafts has %d drafts for one rejection without a Message-ID, want 1", len(box))
+	}
+}
+
+// TestOneBadMessageDoesNotStopTheAccount: a rejection that cannot be
+// answered (no address to write from) is passed over, and the next one is
+// handled.
+func TestOneBadMessageDoesNotStopTheAccount(t *testing.T) {
+	srv, err := demo.Start("alex", "s3cret-pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	raw := string(read(t, mixed[0].path))
+	i := strings.Index(raw, "\r\nTo:")
+	end := strings.Index(raw[i+2:], "\r\n")
+	srv.Deliver("INBOX", []byte(raw[:i]+"\r\nTo: undisclosed-recipients:;"+raw[i+2+end:]))
+	srv.Deliver("INBOX", read(t, mixed[2].path))
+	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
+	d.Config.Profile.Address = "" // and the username "alex" is no address
+	stop := startDaemon(t, d)
+	got := await(t, events, 2)
+	if err := stop(); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if !strings.HasPrefix(got[0].Skipped, "no draft") || got[1].DraftID == "" {
+		t.Errorf("events = %+v / %+v; want the first passed over and the second drafted", got[0], got[1])
+	}
+}
+
+func TestPanicIsNotACrash(t *testing.T) {
+	srv, err := demo.Start("alex", "s3cret-pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.Deliver("INBOX", read(t, mixed[0].path))
+	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
+	d.Classifier = nil // every Classify panics
+	stop := startDaemon(t, d)
+	ev := await(t, events, 1)[0]
+	if err := stop(); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if ev.Skipped != "internal error" {
+		t.Errorf("event = %+v, want the message passed over as an internal error", ev)
+	}
+}
+
+// TestCancelWhileTheServerIsSilent: a server that accepts and never
+// answers must not hold up a stop.
+func TestCancelWhileTheServerIsSilent(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan struct{}, 1)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, silent
+			accepted <- struct{}{}
+		}
+	}()
+	srv := &demo.Server{Addr: ln.Addr().String(), User: "alex", Password: "x"}
+	d, _ := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
+	d.Timeouts.Command = time.Minute
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	<-accepted // it is now waiting for a greeting that never comes
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v after cancellation, want nil", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Run did not return within 3 s of cancellation while the server was silent")
 	}
 }

@@ -22,15 +22,10 @@ func (s *session) loadDraftIndex() error {
 	if s.draftIndex != nil {
 		return nil
 	}
-	back := s.selected
-	err := s.wait(func() error {
-		_, err := s.c.Select(s.drafts, &imap.SelectOptions{ReadOnly: true}).Wait()
+	back, validity := s.selected, s.validity
+	if _, err := s.open(s.drafts, true); err != nil {
 		return err
-	})
-	if err != nil {
-		return fmt.Errorf("examine %q: %w", s.drafts, err)
 	}
-	s.selected = s.drafts
 	uids, err := s.search(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: drafts.HeaderRejection, Value: ""}}})
 	if err != nil {
 		return err
@@ -66,8 +61,13 @@ func (s *session) loadDraftIndex() error {
 	}
 	s.draftIndex = index
 	if back != "" {
-		if _, err := s.selectMailbox(back); err != nil {
+		data, err := s.selectMailbox(back)
+		if err != nil {
 			return err
+		}
+		if data.UIDValidity != validity {
+			// The UIDs in hand name other messages now: start over.
+			return fmt.Errorf("the server renumbered %q", back)
 		}
 	}
 	return nil

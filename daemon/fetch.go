@@ -28,18 +28,33 @@ type fetched struct {
 // selectMailbox selects name read-write (the keyword needs it) and notes
 // whether the mailbox accepts the keyword.
 func (s *session) selectMailbox(name string) (*imap.SelectData, error) {
+	return s.open(name, false)
+}
+
+// open selects name, or examines it (read-only) when readOnly is set.
+func (s *session) open(name string, readOnly bool) (*imap.SelectData, error) {
 	var data *imap.SelectData
 	err := s.wait(func() (err error) {
-		data, err = s.c.Select(name, nil).Wait()
+		data, err = s.c.Select(name, &imap.SelectOptions{ReadOnly: readOnly}).Wait()
 		return err
 	})
 	if err != nil {
-		if isNo(err) {
+		var e *imap.Error
+		if errors.As(err, &e) && e.Type == imap.StatusResponseTypeNo &&
+			(e.Code == imap.ResponseCodeNonExistent || e.Code == imap.ResponseCodeNoPerm || e.Code == "") {
 			return nil, permanent(fmt.Errorf("select %q: the mailbox does not exist or cannot be opened: %w", name, err))
 		}
 		return nil, fmt.Errorf("select %q: %w", name, err)
 	}
 	s.selected = name
+	// A SELECT answers EXISTS itself, so mail that arrived just before it
+	// never reaches the push handler: compare with what was handled.
+	if last, ok := s.lastUID[name]; ok && data.UIDNext > 0 && uint32(data.UIDNext)-1 > last {
+		s.signal()
+	}
+	if readOnly {
+		return data, nil // an examined mailbox says nothing of what may be stored
+	}
 	s.keywordOK = false
 	for _, f := range data.PermanentFlags {
 		if f == imap.FlagWildcard || strings.EqualFold(string(f), string(s.keyword)) {
@@ -95,9 +110,12 @@ func (s *session) fetch(uids []imap.UID, f func(fetched)) error {
 		Partial: &imap.SectionPartial{Offset: 0, Size: maxText}}
 	opts := &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true,
 		BodySection: []*imap.FetchItemBodySection{header, text}}
-	err := s.wait(func() error {
+	// The timeout restarts with every message, so that a slow link makes
+	// progress instead of failing the whole batch over and over.
+	err := s.waitLive(func(alive func()) error {
 		cmd := s.c.Fetch(imap.UIDSetNum(uids...), opts)
 		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+			alive()
 			b, err := msg.Collect()
 			if err != nil {
 				cmd.Close()

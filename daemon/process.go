@@ -3,8 +3,12 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
-	"strconv"
+	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -24,9 +28,10 @@ func (s *session) catchUp(ctx context.Context, mailbox string) error {
 	if err != nil {
 		return err
 	}
+	s.validity = data.UIDValidity
 	prog, known, err := s.d.Store.Progress(s.a.Name, mailbox)
 	if err != nil {
-		return permanent(fmt.Errorf("read state: %w", err))
+		return fmt.Errorf("read state: %w", err)
 	}
 	var uids []imap.UID
 	if known && prog.UIDValidity == data.UIDValidity {
@@ -66,6 +71,7 @@ func (s *session) catchUp(ctx context.Context, mailbox string) error {
 		return nil
 	}
 	prog.Scanned = s.d.now()
+	s.lastUID[mailbox] = prog.LastUID
 	return s.saveProgress(mailbox, prog)
 }
 
@@ -74,7 +80,7 @@ func (s *session) saveProgress(mailbox string, p state.Progress) error {
 		return nil
 	}
 	if err := s.d.Store.SetProgress(s.a.Name, mailbox, p); err != nil {
-		return permanent(fmt.Errorf("write state: %w", err))
+		return fmt.Errorf("write state: %w", err)
 	}
 	return nil
 }
@@ -87,16 +93,22 @@ func (s *session) saveProgress(mailbox string, p state.Progress) error {
 // is over, since no other command can be answered before it is.
 func (s *session) handleBatch(ctx context.Context, mailbox string, uids []imap.UID, prog *state.Progress) error {
 	var rejections []decision
+	var others []Event
 	err := s.fetch(uids, func(m fetched) {
 		d := s.decide(mailbox, m)
 		if d.ev.Rejection {
 			rejections = append(rejections, d)
 		} else {
-			s.emit(d.ev)
+			others = append(others, d.ev)
 		}
 	})
 	if err != nil {
 		return err
+	}
+	// Events go out only after the FETCH: a slow reader must never hold up
+	// the connection's reader.
+	for _, ev := range others {
+		s.emit(ev)
 	}
 	for _, d := range rejections {
 		if ctx.Err() != nil {
@@ -113,7 +125,7 @@ func (s *session) handleBatch(ctx context.Context, mailbox string, uids []imap.U
 		return nil
 	}
 	if err := s.d.Store.Record(s.a.Name, func(a *state.Activity) { a.Seen += len(uids) }); err != nil {
-		return permanent(fmt.Errorf("write state: %w", err))
+		return fmt.Errorf("write state: %w", err)
 	}
 	if s.scanning {
 		return nil
@@ -138,6 +150,8 @@ func (s *session) decide(mailbox string, m fetched) decision {
 		d.ev.Skipped = "a draft"
 	case hasFlag(m.flags, imap.FlagAnswered):
 		d.ev.Skipped = "already answered"
+	case hasFlag(m.flags, imap.FlagDeleted):
+		d.ev.Skipped = "deleted"
 	case hasFlag(m.flags, s.keyword):
 		// highroad stores the keyword only after the draft is in Drafts.
 		d.ev.Skipped = "already flagged"
@@ -152,7 +166,12 @@ func (s *session) decide(mailbox string, m fetched) decision {
 		d.ev.Skipped = "unreadable"
 		return d
 	}
-	res := s.d.Classifier.Classify(msg)
+	res, err := s.classify(msg)
+	if err != nil {
+		log.Error("passed over", "err", err)
+		d.ev.Skipped = "internal error"
+		return d
+	}
 	d.msg, d.res = msg, res
 	d.ev.MessageID, d.ev.Rejection, d.ev.Result = msg.MessageID, res.Rejection, res
 	log.Info("decision", "message_id", msg.MessageID, "rejection", res.Rejection, "score", res.Score,
@@ -167,13 +186,10 @@ func (s *session) decide(mailbox string, m fetched) decision {
 func (s *session) act(mailbox string, uidValidity uint32, d decision) error {
 	m, msg, res, ev := d.m, d.msg, d.res, d.ev
 	log := s.log.With("mailbox", mailbox, "uid", uint32(m.uid))
-	key := msg.MessageID
-	if key == "" {
-		key = "uid:" + strconv.FormatUint(uint64(uidValidity), 10) + ":" + strconv.FormatUint(uint64(m.uid), 10)
-	}
+	key := rejectionKey(msg)
 	rec, _, err := s.d.Store.Rejection(s.a.Name, key)
 	if err != nil {
-		return permanent(fmt.Errorf("read state: %w", err))
+		return fmt.Errorf("read state: %w", err)
 	}
 	rec = state.Rejection{Account: s.a.Name, Mailbox: mailbox, MessageID: key, UID: uint32(m.uid),
 		Company: res.Company, Role: res.Role, Contact: res.ContactName, Received: msg.Date,
@@ -184,26 +200,39 @@ func (s *session) act(mailbox string, uidValidity uint32, d decision) error {
 		return nil
 	}
 	if rec.DraftID == "" {
-		if rec.DraftID, err = s.ensureDraft(msg, res); err != nil {
+		if rec.DraftID, err = s.ensureDraft(msg, res, key); err != nil {
+			var skip *skipError
+			if errors.As(err, &skip) {
+				// This message cannot be answered (no sender address, a
+				// draft the server refuses): say so and go on with the
+				// next one rather than stopping the account.
+				log.Error("passed over: no draft", "message_id", msg.MessageID, "err", skip.err)
+				ev.Skipped = "no draft: " + skip.err.Error()
+				s.emit(ev)
+				return nil
+			}
 			return err
 		}
 		rec.Drafted = s.d.now()
 		if err := s.d.Store.PutRejection(rec); err != nil {
-			return permanent(fmt.Errorf("write state: %w", err))
+			return fmt.Errorf("write state: %w", err)
 		}
 		s.d.Store.Record(s.a.Name, func(a *state.Activity) { a.Rejections++; a.Drafts++ })
 	}
 	ev.DraftID = rec.DraftID
 	if s.keywordOK && !hasFlag(m.flags, s.keyword) {
 		if err := s.flag(m.uid); err != nil {
-			return err
+			if !isNo(err) {
+				return err
+			}
+			log.Warn("the server refused the keyword", "err", err)
 		}
 	}
 	ev.Flagged = s.keywordOK
 	if !rec.Flagged && s.keywordOK {
 		rec.Flagged = true
 		if err := s.d.Store.PutRejection(rec); err != nil {
-			return permanent(fmt.Errorf("write state: %w", err))
+			return fmt.Errorf("write state: %w", err)
 		}
 	}
 	log.Info("flagged and drafted", "message_id", msg.MessageID, "draft", rec.DraftID, "company", res.Company, "role", res.Role)
@@ -226,33 +255,71 @@ func ruleIDs(r *classifier.Result) []string {
 	return ids
 }
 
-// ensureDraft returns the Message-ID of the draft answering msg, appending
-// one to Drafts unless a draft tied to msg is already there.
-func (s *session) ensureDraft(msg *message.Message, res *classifier.Result) (string, error) {
-	if msg.MessageID != "" {
-		if err := s.loadDraftIndex(); err != nil {
-			return "", err
-		}
-		if id, ok := s.draftIndex[msg.MessageID]; ok {
-			s.log.Info("a draft for this rejection is already in Drafts", "message_id", msg.MessageID)
-			return id, nil
-		}
+// skipError is a failure particular to one message: it is passed over.
+type skipError struct{ err error }
+
+func (e *skipError) Error() string { return e.err.Error() }
+
+// ensureDraft returns the Message-ID of the draft answering the rejection
+// known as key, appending one to Drafts unless a draft tied to it is
+// already there.
+func (s *session) ensureDraft(msg *message.Message, res *classifier.Result, key string) (string, error) {
+	if err := s.loadDraftIndex(); err != nil {
+		return "", err
 	}
-	r, err := drafts.Compose(msg, res, s.d.Config.Profile.Drafts(), drafts.Options{Now: s.d.now(), Templates: s.d.Templates})
+	if id, ok := s.draftIndex[key]; ok {
+		s.log.Info("a draft for this rejection is already in Drafts", "message_id", msg.MessageID)
+		return id, nil
+	}
+	r, err := drafts.Compose(msg, res, s.profile(), drafts.Options{Now: s.d.now(), Templates: s.d.Templates, RejectionKey: key})
 	if err != nil {
-		return "", permanent(fmt.Errorf("compose draft: %w", err))
+		return "", &skipError{fmt.Errorf("compose draft: %w", err)}
 	}
 	raw, err := r.Bytes()
 	if err != nil {
-		return "", permanent(fmt.Errorf("compose draft: %w", err))
+		return "", &skipError{fmt.Errorf("compose draft: %w", err)}
 	}
 	if err := s.appendDraft(raw); err != nil {
+		if isNo(err) {
+			return "", &skipError{err} // over quota, too large: retrying the same will not help
+		}
 		return "", err
 	}
-	if msg.MessageID != "" {
-		s.draftIndex[msg.MessageID] = r.MessageID
-	}
+	s.draftIndex[key] = r.MessageID
 	return r.MessageID, nil
+}
+
+// profile is the user as the drafts are written from: the configured
+// profile, with the account's username as the address when none is set.
+func (s *session) profile() drafts.Profile {
+	p := s.d.Config.Profile.Drafts()
+	if p.Address == "" && strings.Contains(s.a.Username, "@") {
+		p.Address = s.a.Username
+	}
+	return p
+}
+
+// rejectionKey names a rejection for de-duplication: its Message-ID, or
+// for the rare mail without one, a digest of its sender, date and subject
+// in the same form.
+func rejectionKey(m *message.Message) string {
+	if m.MessageID != "" {
+		return m.MessageID
+	}
+	h := sha256.Sum256([]byte(m.From.Addr + "\x00" + m.Date.UTC().Format(time.RFC3339) + "\x00" + m.Subject))
+	return hex.EncodeToString(h[:16]) + "@no-message-id.highroad.invalid"
+}
+
+// classify runs the classifier, turning a panic into an error so that one
+// strange message cannot stop the daemon.
+func (s *session) classify(m *message.Message) (res *classifier.Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("panic in the classifier", "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	return s.d.Classifier.Classify(m), nil
 }
 
 func (s *session) appendDraft(raw []byte) error {

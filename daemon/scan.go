@@ -45,6 +45,7 @@ func (s *session) scan(ctx context.Context, since time.Time, progress func(done,
 		if err != nil {
 			return err
 		}
+		s.validity = data.UIDValidity
 		uids, err := s.since(since)
 		if err != nil {
 			return err
@@ -94,7 +95,7 @@ func (d *Daemon) Check(ctx context.Context, a *config.Account) (*Report, error) 
 		SpecialUse: s.c.Caps().Has(imap.CapSpecialUse), Keyword: map[string]bool{}, Messages: map[string]uint32{}}
 	s.keywordNote = true // Check reports it instead of logging it
 	for _, mb := range a.Mailboxes {
-		data, err := s.selectMailbox(mb)
+		data, err := s.selectMailbox(mb) // read-write: only that shows whether keywords are accepted
 		if err != nil {
 			return r, err
 		}

@@ -43,6 +43,9 @@ type Options struct {
 	MessageID string
 	// Templates, when nil, are the embedded ones.
 	Templates *Templates
+	// RejectionKey names the rejection in HeaderRejection when it has no
+	// Message-ID of its own (the daemon makes one up); ignored otherwise.
+	RejectionKey string
 }
 
 // Reply is a composed draft.
@@ -106,6 +109,8 @@ func Compose(m *message.Message, res *classifier.Result, p Profile, opt Options)
 			r.References = append(r.References[:1], r.References[len(r.References)-maxReferences+2:]...)
 		}
 		r.References = append(r.References, m.MessageID)
+	} else if message.ValidMessageID(opt.RejectionKey) {
+		r.Rejection = opt.RejectionKey
 	}
 	body, err := tmpls.Render(res.Language, res.Stage, data(res, p, from))
 	if err != nil {
@@ -253,8 +258,10 @@ func (r *Reply) Bytes() ([]byte, error) {
 	h.Set("Content-Transfer-Encoding", "quoted-printable")
 	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
 	h.Set("MIME-Version", "1.0")
-	if r.InReplyTo != "" {
+	if r.Rejection != "" {
 		h.SetMsgIDList(HeaderRejection, []string{r.Rejection})
+	}
+	if r.InReplyTo != "" {
 		h.SetMsgIDList("References", r.References)
 		h.SetMsgIDList("In-Reply-To", []string{r.InReplyTo})
 	}

@@ -90,6 +90,13 @@ func demoRun(cfgPath string, exit bool, stdout, stderr io.Writer) error {
 		cancel()
 		return <-done
 	}
+	// Keep showing what the daemon does with mail dropped in from a client.
+	go func() {
+		for ev := range events {
+			fmt.Fprintln(stdout, rule)
+			showEvent(stdout, ev)
+		}
+	}()
 	fmt.Fprintf(stdout, "\nOpen the result in your own mail client (plain IMAP on localhost, no TLS):\n"+
 		"  server %s  port %s  user %s  password %s\n"+
 		"Drop a message into the INBOX and watch highroad handle it. Ctrl-C stops the demo.\n",

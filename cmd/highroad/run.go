@@ -21,6 +21,20 @@ import (
 // newDaemon builds a daemon from the configuration at path, with its state
 // store open. The caller closes the store.
 func newDaemon(path string, stderr io.Writer, level slog.Level) (*daemon.Daemon, error) {
+	d, err := newDaemonNoState(path, stderr, level)
+	if err != nil {
+		return nil, err
+	}
+	if d.Store, err = state.Open(d.Config.StatePath()); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// newDaemonNoState builds a daemon without opening the state, for commands
+// that only talk to servers and must not hold the file a running daemon
+// needs.
+func newDaemonNoState(path string, stderr io.Writer, level slog.Level) (*daemon.Daemon, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
 		return nil, err
@@ -40,12 +54,8 @@ func newDaemon(path string, stderr io.Writer, level slog.Level) (*daemon.Daemon,
 	if err != nil {
 		return nil, err
 	}
-	st, err := state.Open(cfg.StatePath())
-	if err != nil {
-		return nil, err
-	}
 	return &daemon.Daemon{
-		Config: cfg, Store: st, Classifier: c, Templates: tmpls,
+		Config: cfg, Classifier: c, Templates: tmpls,
 		Log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	}, nil
 }
@@ -106,12 +116,11 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if fs.Parse(args) != nil {
 		return 2
 	}
-	d, err := newDaemon(cfgPath, io.Discard, slog.LevelError)
+	d, err := newDaemonNoState(cfgPath, io.Discard, slog.LevelError)
 	if err != nil {
 		fmt.Fprintln(stderr, "highroad check:", err)
 		return 1
 	}
-	defer d.Store.Close()
 	fmt.Fprintf(stdout, "config %s: valid\n", orDefault(d.Config.Path))
 	status := 0
 	for i := range d.Config.Accounts {
