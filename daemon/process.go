@@ -114,7 +114,7 @@ func (s *session) handleBatch(ctx context.Context, mailbox string, uids []imap.U
 		if ctx.Err() != nil {
 			return nil // finish the message in hand, start no other
 		}
-		if err := s.act(mailbox, prog.UIDValidity, d); err != nil {
+		if err := s.act(mailbox, d); err != nil {
 			return err
 		}
 	}
@@ -183,7 +183,7 @@ func (s *session) decide(mailbox string, m fetched) decision {
 // order makes a crash safe: a draft that exists is found again in Drafts
 // by the rejection's Message-ID, so a rejection is never drafted twice, and
 // an unflagged one is never skipped.
-func (s *session) act(mailbox string, uidValidity uint32, d decision) error {
+func (s *session) act(mailbox string, d decision) error {
 	m, msg, res, ev := d.m, d.msg, d.res, d.ev
 	log := s.log.With("mailbox", mailbox, "uid", uint32(m.uid))
 	key := rejectionKey(msg)
