@@ -53,14 +53,17 @@ var atsDomains = []string{
 // or notification mailbox, or an applicant tracking system's sender.
 func IsRobot(a message.Address) bool {
 	local := a.Local()
-	bare := strings.NewReplacer(".", "", "-", "", "_", "", "+", "").Replace(local)
+	bare := separators.Replace(local)
 	for _, r := range robotLocal {
-		if strings.Contains(local, r) || strings.Contains(bare, strings.NewReplacer("-", "", "_", "").Replace(r)) {
+		if strings.Contains(local, r) || strings.Contains(bare, separators.Replace(r)) {
 			return true
 		}
 	}
 	return matchAnyDomain(a.Domain(), atsDomains)
 }
+
+// separators are taken out of local parts to see "no.reply" as "noreply".
+var separators = strings.NewReplacer(".", "", "-", "", "_", "", "+", "")
 
 // ValidAddress reports whether addr is a plain ASCII address with a dotted
 // domain that is safe to write in a header: no encoded words, no control

@@ -119,7 +119,7 @@ func domainLabels(m *message.Message) []string {
 			k := orgKey(label)
 			out = append(out, k)
 			// Domains spell ä, ö, ü as ae, oe, ue: schaefer-elektrotechnik.de.
-			if alt := strings.NewReplacer("ae", "a", "oe", "o", "ue", "u").Replace(k); alt != k {
+			if alt := umlauts.Replace(k); alt != k {
 				out = append(out, alt)
 			}
 		}
@@ -150,3 +150,6 @@ func registrable(parts []string) string {
 	}
 	return parts[n-2]
 }
+
+// umlauts undoes the ae, oe, ue spelling of ä, ö, ü in domains.
+var umlauts = strings.NewReplacer("ae", "a", "oe", "o", "ue", "u")
