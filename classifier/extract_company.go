@@ -181,11 +181,18 @@ type orgVote struct {
 // sender's domain, which confirms the others.
 func company(m *message.Message, sig []string, contact string) string {
 	votes := map[string]*orgVote{}
+	contactKey := orgKey(contact)
+	var recipients []string
+	for _, a := range m.To {
+		if a.Name != "" {
+			recipients = append(recipients, orgKey(a.Name))
+		}
+	}
 	add := func(name string, w int) {
 		name = tidyOrg(name)
 		key := orgKey(name)
-		if key == "" || len(key) < 2 || notOrg[strings.ToLower(name)] || notOrg[key] || orgKey(contact) == key ||
-			contact != "" && strings.Contains(orgKey(contact), key) || isRecipientName(name, m) {
+		if key == "" || len(key) < 2 || notOrg[strings.ToLower(name)] || notOrg[key] || contactKey == key ||
+			contact != "" && strings.Contains(contactKey, key) || isRecipient(key, recipients) {
 			return
 		}
 		if v := votes[key]; v != nil {
@@ -302,10 +309,10 @@ func wordTexts(ws []word) []string {
 	return out
 }
 
-func isRecipientName(name string, m *message.Message) bool {
-	k := orgKey(name)
-	for _, a := range m.To {
-		if a.Name != "" && (orgKey(a.Name) == k || strings.Contains(orgKey(a.Name), k)) {
+// isRecipient reports whether key names one of the recipients (folded).
+func isRecipient(key string, recipients []string) bool {
+	for _, r := range recipients {
+		if r == key || strings.Contains(r, key) {
 			return true
 		}
 	}
@@ -317,7 +324,9 @@ func tidyOrg(s string) string {
 	if i := strings.Index(s, ". "); i > 0 {
 		s = s[:i]
 	}
-	s = legalForm.ReplaceAllString(s, "")
+	if i := strings.LastIndexAny(s, " ,"); i >= 0 && legalWords[strings.ReplaceAll(strings.Trim(strings.ToLower(s[i+1:]), ".()"), ".", "")] {
+		s = legalForm.ReplaceAllString(s, "")
+	}
 	s = strings.TrimSpace(strings.Trim(s, ".,;:!?'’\"()- "))
 	words := strings.Fields(s)
 	// "Ihr Team Personal", "Selección Hoteles Brisamar": pronouns, closings

@@ -140,7 +140,9 @@ func roleAt(s, lang string) string {
 	if i := strings.IndexAny(s, "\n,;:!?\"“”«»[]"); i >= 0 {
 		s = s[:i]
 	}
-	s = genderMark.ReplaceAllString(s, "")
+	if strings.Contains(s, "/") {
+		s = genderMark.ReplaceAllString(s, "")
+	}
 	if i := strings.Index(s, "("); i >= 0 {
 		s = s[:i]
 	}
@@ -255,7 +257,9 @@ var roleNoise = map[string]bool{
 // tidyRole drops the words around a title ("the", "position") and refuses
 // what cannot be one.
 func tidyRole(s string) string {
-	s = genderMark.ReplaceAllString(s, "")
+	if strings.Contains(s, "/") {
+		s = genderMark.ReplaceAllString(s, "")
+	}
 	s = strings.Trim(strings.TrimSpace(s), `"'“”«»‚‘’„ .-–`)
 	s = strings.TrimPrefix(s, "l'")
 	s = strings.TrimPrefix(s, "l’")
