@@ -50,6 +50,17 @@ func read(t testing.TB, path string) []byte {
 	return b
 }
 
+// startServer starts the in-process IMAP server for the test.
+func startServer(t *testing.T) *demo.Server {
+	t.Helper()
+	srv, err := demo.Start("alex", "s3cret-pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
 // newDaemon returns a daemon for one account on the demo server, with an
 // events channel the test reads.
 func newDaemon(t *testing.T, srv *demo.Server, storePath string) (*daemon.Daemon, chan daemon.Event) {
@@ -116,11 +127,7 @@ func await(t *testing.T, events <-chan daemon.Event, n int) []daemon.Event {
 }
 
 func TestMixedMailWhileRunning(t *testing.T) {
-	srv, err := demo.Start("alex", "s3cret-pass")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startServer(t)
 	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
 	stop := startDaemon(t, d)
 	for _, m := range mixed {
@@ -210,11 +217,7 @@ func hasFlag(flags []imap.Flag, f imap.Flag) bool {
 }
 
 func TestRestartDoesNotDraftTwice(t *testing.T) {
-	srv, err := demo.Start("alex", "s3cret-pass")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startServer(t)
 	for _, m := range mixed {
 		srv.Deliver("INBOX", read(t, m.path))
 	}
@@ -240,11 +243,7 @@ func TestRestartDoesNotDraftTwice(t *testing.T) {
 // TestCrashAfterAppend covers a crash between APPEND and the state write:
 // the draft is in Drafts but neither the state nor the keyword say so.
 func TestCrashAfterAppend(t *testing.T) {
-	srv, err := demo.Start("alex", "s3cret-pass")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startServer(t)
 	raw := read(t, "rej-en/001-greenhouse-after-onsite.eml")
 	srv.Deliver("INBOX", raw)
 	// The draft a crashed run left behind.
@@ -265,11 +264,7 @@ func TestCrashAfterAppend(t *testing.T) {
 }
 
 func TestWrongPasswordStops(t *testing.T) {
-	srv, err := demo.Start("alex", "s3cret-pass")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startServer(t)
 	d, _ := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
 	t.Setenv("HIGHROAD_TEST_PASSWORD", "wrong")
 	done := make(chan error, 1)
@@ -292,11 +287,7 @@ func TestWrongPasswordStops(t *testing.T) {
 }
 
 func TestBadMessagesPassedOver(t *testing.T) {
-	srv, err := demo.Start("alex", "s3cret-pass")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startServer(t)
 	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
 	stop := startDaemon(t, d)
 	huge := bytes.Buffer{}
@@ -327,11 +318,7 @@ func TestBadMessagesPassedOver(t *testing.T) {
 }
 
 func TestDryRunChangesNothing(t *testing.T) {
-	srv, err := demo.Start("alex", "s3cret-pass")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startServer(t)
 	for _, m := range mixed {
 		srv.Deliver("INBOX", read(t, m.path))
 	}
@@ -361,11 +348,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 }
 
 func TestScanHandlesOldMailOnce(t *testing.T) {
-	srv, err := demo.Start("alex", "s3cret-pass")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startServer(t)
 	for _, m := range mixed {
 		srv.Deliver("INBOX", read(t, m.path))
 	}
@@ -398,11 +381,7 @@ func TestScanHandlesOldMailOnce(t *testing.T) {
 // TestFirstRunWindow checks that a first run leaves mail older than the
 // window alone, and that later runs never go back to it.
 func TestFirstRunWindow(t *testing.T) {
-	srv, err := demo.Start("alex", "s3cret-pass")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startServer(t)
 	old := time.Now().AddDate(-1, 0, 0)
 	srv.DeliverAt("INBOX", read(t, mixed[0].path), old)
 	srv.DeliverAt("INBOX", read(t, mixed[2].path), time.Now())
@@ -425,11 +404,7 @@ func TestFirstRunWindow(t *testing.T) {
 // server's, as after a server migration: the daemon re-checks the window
 // and finds every draft already there.
 func TestUIDValidityChange(t *testing.T) {
-	srv, err := demo.Start("alex", "s3cret-pass")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startServer(t)
 	for _, m := range mixed {
 		srv.Deliver("INBOX", read(t, m.path))
 	}
@@ -456,25 +431,17 @@ func TestUIDValidityChange(t *testing.T) {
 }
 
 func TestNoDraftsMailbox(t *testing.T) {
-	srv, err := demo.Start("alex", "s3cret-pass")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startServer(t)
 	d, _ := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
 	d.Config.Accounts[0].Drafts = "Entwürfe"
-	err = d.Run(context.Background())
+	err := d.Run(context.Background())
 	if !daemon.IsPermanent(err) || !strings.Contains(err.Error(), "no Drafts mailbox") {
 		t.Errorf("Run with no Drafts mailbox = %v, want a permanent error saying so", err)
 	}
 }
 
 func TestAnsweredInDrafts(t *testing.T) {
-	srv, err := demo.Start("alex", "s3cret-pass")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startServer(t)
 	for _, m := range mixed {
 		srv.Deliver("INBOX", read(t, m.path))
 	}
@@ -501,11 +468,7 @@ func TestAnsweredInDrafts(t *testing.T) {
 // still drafted once: its draft carries a made-up key that a later run,
 // with its state lost, finds again.
 func TestMessageWithoutID(t *testing.T) {
-	srv, err := demo.Start("alex", "s3cret-pass")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startServer(t)
 	raw := string(read(t, mixed[0].path))
 	i := strings.Index(raw, "Message-ID:")
 	end := strings.Index(raw[i:], "\r\n")
@@ -533,11 +496,7 @@ func TestMessageWithoutID(t *testing.T) {
 // answered (no address to write from) is passed over, and the next one is
 // handled.
 func TestOneBadMessageDoesNotStopTheAccount(t *testing.T) {
-	srv, err := demo.Start("alex", "s3cret-pass")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startServer(t)
 	raw := string(read(t, mixed[0].path))
 	i := strings.Index(raw, "\r\nTo:")
 	end := strings.Index(raw[i+2:], "\r\n")
@@ -556,11 +515,7 @@ func TestOneBadMessageDoesNotStopTheAccount(t *testing.T) {
 }
 
 func TestPanicIsNotACrash(t *testing.T) {
-	srv, err := demo.Start("alex", "s3cret-pass")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startServer(t)
 	srv.Deliver("INBOX", read(t, mixed[0].path))
 	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
 	d.Classifier = nil // every Classify panics
