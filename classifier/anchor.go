@@ -40,7 +40,7 @@ var roleAnchorText = map[string][]string{
 	},
 	"de": {
 		"bewerbung|bewerbungen|beworben als|fur|auf|um ?die|eine|unsere|den|das|der ?ausgeschriebene|vakante|offene ?position|stelle|stellenanzeige|vakanz|rolle ?als|des|der|zum|zur|im|in",
-		"position|stelle|rolle als|des|der|zum|zur",
+		"position|stelle|rolle ?als|des|der|zum|zur",
 	},
 	"fr": {
 		"poste|offre de|d'|:",

@@ -114,7 +114,7 @@ func New(rs *RuleSet, self ...string) (*Classifier, error) {
 				// pattern itself begins with one.
 				starts := toks[0].neg || isNegation([]byte(toks[0].text), allLanguages)
 				negated := r.Signal == Against || r.Signal == AfterInterview || r.Signal == Decision && !starts
-				x.add(i, toks, negated, langMask(r.Lang))
+				x.add(i, toks, negated, r.Signal == Decision, langMask(r.Lang))
 			}
 		}
 	}

@@ -244,6 +244,14 @@ var teamWords = map[string]bool{
 	"personeelszaken": true, "afdeling": true, "abteilung": true, "service": true, "gemeente": true,
 	"agglomeration": true, "mairie": true, "ayuntamiento": true, "stadt": true, "ville": true,
 	"universiteit": true, "university": true, "universidad": true, "universite": true, "hochschule": true,
+	// Businesses that sign like people: "Restaurante La Lonja", "Hotel Adler".
+	"restaurant": true, "restaurante": true, "hotel": true, "cafe": true, "bar": true, "bistro": true,
+	"brewery": true, "brasserie": true, "bakery": true, "bakkerij": true, "backerei": true, "studio": true,
+	"shop": true, "store": true, "clinic": true, "klinik": true, "praxis": true, "kanzlei": true,
+	"agency": true, "agentur": true, "agence": true, "agencia": true, "bureau": true, "cabinet": true,
+	"labs": true, "lab": true, "solutions": true, "systems": true, "technologies": true, "consulting": true,
+	"partners": true, "holding": true, "foundation": true, "stiftung": true, "verein": true,
+	"gemeinde": true, "grupo": true, "groupe": true, "groep": true, "gruppe": true,
 	"thank": true, "thanks": true, "regards": true, "best": true, "your": true, "our": true,
 }
 
@@ -385,6 +393,10 @@ func signedName(sig []string) string {
 	first := ""
 	for i := 1; i < len(sig) && i < 6; i++ {
 		l := strings.TrimSpace(strings.TrimLeft(sig[i], "-–— "))
+		// "i. A. Sabine Krüger": signed on behalf of the company.
+		for _, p := range []string{"i. A. ", "i.A. ", "i. V. ", "i.V. ", "ppa. ", "pp. ", "p.p. ", "p.o. "} {
+			l = strings.TrimPrefix(l, p)
+		}
 		if l == "" {
 			continue
 		}

@@ -290,6 +290,9 @@ func subjectParts(subject string) []string {
 		for _, q := range strings.Split(p, " - ") {
 			q = strings.TrimSpace(q)
 			ws := words(q)
+			for len(ws) > 0 && subjectNoise[foldString(ws[0].text)] {
+				ws = ws[1:] // "Rückmeldung Vandersee Logistik", "Re: Acme"
+			}
 			if len(ws) == 0 || len(ws) > 4 || hasTitleWord(q) {
 				continue
 			}
@@ -299,6 +302,16 @@ func subjectParts(subject string) []string {
 		}
 	}
 	return out
+}
+
+// subjectNoise are the words subjects put before a name.
+var subjectNoise = map[string]bool{
+	"re": true, "aw": true, "fw": true, "fwd": true, "wg": true, "tr": true, "rv": true, "rückmeldung": true,
+	"ruckmeldung": true, "absage": true, "update": true, "feedback": true, "your": true, "ihre": true,
+	"deine": true, "votre": true, "ta": true, "tu": true, "su": true, "je": true, "uw": true,
+	"application": true, "bewerbung": true, "candidature": true, "candidatura": true, "sollicitatie": true,
+	"news": true, "info": true, "reply": true, "antwort": true, "reponse": true, "respuesta": true,
+	"terugkoppeling": true, "status": true,
 }
 
 func wordTexts(ws []word) []string {

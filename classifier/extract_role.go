@@ -15,6 +15,10 @@ var labelLine = regexp.MustCompile(`(?im)^[ \t*]*(?:job title|job|role|position|
 // subjectRole matches subjects such as "Your application for X at Y".
 var subjectRole = regexp.MustCompile(`(?i)\b(?:application|candidacy|candidature|kandidatur|bewerbung|candidatura|sollicitatie|proceso(?: de selecci[óo]n)?|terugkoppeling(?: gesprek)?|application update|thank you for applying|thanks for applying)(?: for| to| als| für| auf| pour| au poste de| para| voor| als| voor de functie| als| naar de functie|\s?:| -| –| \|)+\s*`)
 
+// subjectTrail matches subjects that end with the word application:
+// "Re: Taproom Manager application".
+var subjectTrail = regexp.MustCompile(`^(?:(?:re|aw|fwd?|wg|tr|rv)\s?:\s*)*((?:[\p{Lu}0-9][\p{L}\p{N}+#/&.'’()-]*\s){1,6})(?i:application|candidacy|bewerbung|candidature|candidatura|sollicitatie)\s*$`)
+
 // subjectLead matches subjects that start with a title: "Senior PM at Foo".
 var subjectLead = regexp.MustCompile(`^((?:[\p{Lu}0-9][\p{L}\p{N}+#/&.'’()-]*\s?){1,6}?)\s(?:at|@|bei|chez|en|bij|[-–|])\s`)
 
@@ -75,6 +79,9 @@ func role(m *message.Message, lang, company string) string {
 		return best
 	}
 	if mm := subjectLead.FindStringSubmatch(m.Subject); mm != nil {
+		return notCompany(roleAt(mm[1], lang))
+	}
+	if mm := subjectTrail.FindStringSubmatch(m.Subject); mm != nil {
 		return notCompany(roleAt(mm[1], lang))
 	}
 	return ""
@@ -177,7 +184,8 @@ var (
 		" cette ", " ce ", " ces ", " cet ", " publicado", " publicada", " necesitamos", " basé", " basée",
 		" situé", " située", " dont ", " avons ", " tenemos ", " qui ", " donde ", " waar ", " die ", " dat ",
 		" deze ", " esta ", " este ", " semaine", " week", " semana", " pour lequel", " pour laquelle",
-		" para el que", " para la que", " waarvoor", " ist ", " war ", " wurde "}
+		" para el que", " para la que", " waarvoor", " ist ", " war ", " wurde ", " ya ", " está ", " fue ",
+		" se ha ", " ha sido"}
 	stopBeforeLower = []string{" and ", " und ", " et ", " y ", " en ", " for ", " in ", " für ",
 		" pour ", " para ", " voor ", " met ", " mit ", " con ", " avec ", " of ", " op "}
 )
@@ -251,7 +259,9 @@ var roleNoise = map[string]bool{
 	"the": true, "a": true, "an": true, "our": true, "this": true, "your": true, "le": true, "la": true,
 	"el": true, "die": true, "der": true, "den": true, "het": true, "een": true, "de": true, "rolle": true,
 	"vacante": true, "posición": true, "position:": true, "opportunity": true, "van": true, "als": true,
-	"as": true, "of": true, "del": true, "du": true, "des": true,
+	"as": true, "of": true, "del": true, "du": true, "des": true, "oferta": true, "offre": true,
+	"ihre": true, "deine": true, "votre": true, "ta": true, "tu": true, "su": true, "je": true, "uw": true,
+	"my": true, "mijn": true, "meine": true, "mon": true, "ma": true, "mi": true,
 }
 
 // tidyRole drops the words around a title ("the", "position") and refuses

@@ -17,6 +17,7 @@ type pattern struct {
 	rule    int // index into the classifier's rules
 	toks    []token
 	negated bool  // a negation just before the match cancels it
+	hypo    bool  // so does a condition ("if", "sollten", "mocht"): a decision that may never be taken
 	mask    uint8 // the languages whose negations count for this pattern
 }
 
@@ -96,9 +97,9 @@ func newIndex() *index {
 	return &index{exact: map[string][]int32{}, prefix: map[string][]int32{}}
 }
 
-func (x *index) add(rule int, toks []token, negated bool, mask uint8) {
+func (x *index) add(rule int, toks []token, negated, hypo bool, mask uint8) {
 	id := int32(len(x.patterns))
-	x.patterns = append(x.patterns, pattern{rule: rule, toks: toks, negated: negated, mask: mask})
+	x.patterns = append(x.patterns, pattern{rule: rule, toks: toks, negated: negated, hypo: hypo, mask: mask})
 	t := toks[0]
 	if t.neg {
 		for w, m := range negations {
@@ -156,7 +157,7 @@ func (x *index) try(d *doc, i int, ids []int32, fired []bool, found func(hit)) {
 			continue // a prefix index hit whose word is shorter than the prefix
 		}
 		if end, ok := matchFrom(d, p.toks[1:], i, p.mask); ok {
-			if p.negated && negatedAt(d, i, p.mask) {
+			if p.negated && negatedAt(d, i, p.mask) || p.hypo && hypotheticalAt(d, i, p.mask) {
 				continue
 			}
 			fired[p.rule] = true
@@ -242,6 +243,45 @@ func negatedAt(d *doc, i int, mask uint8) bool {
 			return false
 		}
 		if isNegation(d.wordBytes(j), mask) {
+			return true
+		}
+	}
+	return false
+}
+
+// conditions are the words that make what follows hypothetical, per
+// language: "Should your profile not be a match, we will let you know".
+var conditions = func() map[string]uint8 {
+	lists := [][]string{
+		{"if", "should", "unless", "whether", "case"},
+		{"falls", "sollten", "sollte", "wenn", "ob", "sofern"},
+		{"si", "cas", "s'il"},
+		{"si", "caso"},
+		{"mocht", "mochten", "indien", "geval"},
+	}
+	m := map[string]uint8{}
+	for i, l := range lists {
+		for _, w := range l {
+			m[w] |= 1 << i
+		}
+	}
+	return m
+}()
+
+// hypotheticalAt reports whether a condition of the languages in mask
+// stands among the five words before word i (eight in German, where the
+// verb comes last: "Sollten wir Ihre Bewerbung im weiteren Verfahren nicht
+// berücksichtigen"), within the sentence.
+func hypotheticalAt(d *doc, i int, mask uint8) bool {
+	window := 5
+	if mask == 1<<1 {
+		window = 8
+	}
+	for j := i - 1; j >= 0 && j >= i-window; j-- {
+		if d.isStop(j) {
+			return false
+		}
+		if conditions[string(d.wordBytes(j))]&mask != 0 {
 			return true
 		}
 	}
