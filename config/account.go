@@ -53,7 +53,13 @@ type Account struct {
 	Keyword        string   `yaml:"keyword"`
 	PollInterval   Duration `yaml:"poll_interval"`
 	FirstRunWindow Duration `yaml:"first_run_window"`
+	// Idle, when false, polls even where the server offers IDLE (for
+	// servers whose IDLE stops reporting mail).
+	Idle *bool `yaml:"idle"`
 }
+
+// UseIdle reports whether to wait with IDLE where the server has it.
+func (a *Account) UseIdle() bool { return a.Idle == nil || *a.Idle }
 
 // Defaults for an account.
 const (

@@ -565,3 +565,31 @@ func TestCancelWhileTheServerIsSilent(t *testing.T) {
 		t.Fatal("Run did not return within 3 s of cancellation while the server was silent")
 	}
 }
+
+// TestPolling checks that mail is found by polling, as on servers without
+// IDLE (or with idle: false).
+func TestPolling(t *testing.T) {
+	var trace syncBuffer
+	srv, err := demo.StartTraced("alex", "s3cret-pass", &trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
+	off := false
+	d.Config.Accounts[0].Idle = &off
+	d.Config.Accounts[0].PollInterval = config.Duration(100 * time.Millisecond) // below the config's floor, for the test
+	d.Timeouts.Recheck = time.Hour                                              // only polling can find the mail
+	stop := startDaemon(t, d)
+	srv.Deliver("INBOX", read(t, mixed[1].path))
+	await(t, events, 1) // the first pass is over; what comes next only polling finds
+	srv.Deliver("INBOX", read(t, mixed[0].path))
+	ev := await(t, events, 1)[0]
+	stop()
+	if !ev.Rejection || ev.DraftID == "" {
+		t.Errorf("event = %+v, want the rejection drafted", ev)
+	}
+	if log := trace.String(); strings.Contains(log, " IDLE\r\n") || !strings.Contains(log, " NOOP\r\n") {
+		t.Errorf("with idle: false the daemon must poll with NOOP and never IDLE; the server saw:\n%.2000s", log)
+	}
+}

@@ -44,7 +44,7 @@ func (s *session) serve(ctx context.Context) error {
 // when ctx is cancelled.
 func (s *session) waitForMail(ctx context.Context) error {
 	recheck := min(s.d.Timeouts.Recheck, time.Duration(s.a.PollInterval))
-	if !s.c.Caps().Has(imap.CapIdle) {
+	if !s.c.Caps().Has(imap.CapIdle) || !s.a.UseIdle() {
 		select {
 		case <-ctx.Done():
 			return nil

@@ -6,6 +6,7 @@ package demo
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"time"
@@ -30,6 +31,13 @@ type Server struct {
 // Start listens on a free loopback port and serves until Close. The server
 // speaks plain IMAP (no TLS) and allows logins over it: loopback only.
 func Start(user, password string) (*Server, error) {
+	return StartTraced(user, password, nil)
+}
+
+// StartTraced is Start with the raw IMAP traffic copied to trace (which
+// must be safe for concurrent writes), for tests that check what a client
+// sent.
+func StartTraced(user, password string, trace io.Writer) (*Server, error) {
 	mem := imapmemserver.New()
 	u := imapmemserver.NewUser(user, password)
 	for _, mb := range []string{"INBOX", "Drafts", "Sent"} {
@@ -45,6 +53,7 @@ func Start(user, password string) (*Server, error) {
 		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
 		InsecureAuth: true,
 		Logger:       log.New(discard{}, "", 0),
+		DebugWriter:  trace,
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
