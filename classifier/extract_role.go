@@ -31,8 +31,9 @@ func role(m *message.Message, lang, company string) string {
 		return r
 	}
 	if loc := subjectRole.FindStringIndex(m.Subject); loc != nil {
-		if r := notCompany(roleAt(m.Subject[loc[1]:], lang)); r != "" {
-			return r
+		src := m.Subject[loc[1]:]
+		if r := notCompany(roleAt(src, lang)); r != "" {
+			return specialised(r, src, company)
 		}
 	}
 	// Titles are named near the top; reading further costs time and finds
@@ -66,7 +67,7 @@ func role(m *message.Message, lang, company string) string {
 		for _, a := range anchors {
 			if k := matchAnchor(ts, i, a); k > 0 {
 				if r := notCompany(roleAt(text[ts[k].start:], lang)); r != "" {
-					best = r
+					best = specialised(r, text[ts[k].start:], company)
 					break
 				}
 			}
@@ -86,6 +87,54 @@ func role(m *message.Message, lang, company string) string {
 	}
 	return ""
 }
+
+// specialised extends a title with the specialism written after a dash or
+// a comma: "Senior Software Engineer - Java", "Team Lead, Customer
+// Success", unless what follows is the company ("Data Analyst - Acme") or
+// more than a few capitalised words.
+func specialised(r, src, company string) string {
+	i := strings.Index(src, r)
+	if i < 0 {
+		return r
+	}
+	rest := src[i+len(r):]
+	var sep string
+	for _, s := range []string{" - ", " – ", ", "} {
+		if strings.HasPrefix(rest, s) {
+			sep = s
+		}
+	}
+	if sep == "" {
+		return r
+	}
+	rest = rest[len(sep):]
+	end := strings.IndexAny(rest, ",.;:!?()\n")
+	if end < 0 {
+		end = len(rest)
+	}
+	words := strings.Fields(rest[:end])
+	n := 0
+	for n < len(words) && n < 3 && capitalised(words[n]) {
+		n++
+	}
+	if n == 0 || n < len(words) && !roleFollower[strings.ToLower(words[n])] {
+		return r
+	}
+	spec := strings.Join(words[:n], " ")
+	if k := orgKey(spec); k == "" || company != "" && strings.HasPrefix(orgKey(company), k) || isAgency(spec) {
+		return r
+	}
+	for _, w := range words[:n] {
+		if teamWords[foldString(w)] {
+			return r // "Receptionist – Hotel Brisamar": a place, not a specialism
+		}
+	}
+	return r + sep + spec
+}
+
+// roleFollower are the words that may follow a specialised title.
+var roleFollower = map[string]bool{"role": true, "position": true, "team": true, "at": true, "with": true,
+	"in": true, "opening": true, "vacancy": true, "job": true, "and": true, "here": true}
 
 // roleHeads are lower-case fragments of which at least one stands on any
 // line that names a title after an anchor.
