@@ -61,6 +61,16 @@ func startServer(t *testing.T) *demo.Server {
 	return srv
 }
 
+// deliverAll delivers the corpus messages of mails to srv's INBOX.
+func deliverAll(t *testing.T, srv *demo.Server, mails []mail) {
+	t.Helper()
+	for _, m := range mails {
+		if err := srv.Deliver("INBOX", read(t, m.path)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // newDaemon returns a daemon for one account on the demo server, with an
 // events channel the test reads.
 func newDaemon(t *testing.T, srv *demo.Server, storePath string) (*daemon.Daemon, chan daemon.Event) {
@@ -218,9 +228,7 @@ func hasFlag(flags []imap.Flag, f imap.Flag) bool {
 
 func TestRestartDoesNotDraftTwice(t *testing.T) {
 	srv := startServer(t)
-	for _, m := range mixed {
-		srv.Deliver("INBOX", read(t, m.path))
-	}
+	deliverAll(t, srv, mixed)
 	storePath := filepath.Join(t.TempDir(), "state.db")
 	d, events := newDaemon(t, srv, storePath)
 	stop := startDaemon(t, d)
@@ -319,9 +327,7 @@ func TestBadMessagesPassedOver(t *testing.T) {
 
 func TestDryRunChangesNothing(t *testing.T) {
 	srv := startServer(t)
-	for _, m := range mixed {
-		srv.Deliver("INBOX", read(t, m.path))
-	}
+	deliverAll(t, srv, mixed)
 	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
 	d.DryRun = true
 	stop := startDaemon(t, d)
@@ -349,9 +355,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 
 func TestScanHandlesOldMailOnce(t *testing.T) {
 	srv := startServer(t)
-	for _, m := range mixed {
-		srv.Deliver("INBOX", read(t, m.path))
-	}
+	deliverAll(t, srv, mixed)
 	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
 	done := make(chan struct{})
 	var got []daemon.Event
@@ -405,9 +409,7 @@ func TestFirstRunWindow(t *testing.T) {
 // and finds every draft already there.
 func TestUIDValidityChange(t *testing.T) {
 	srv := startServer(t)
-	for _, m := range mixed {
-		srv.Deliver("INBOX", read(t, m.path))
-	}
+	deliverAll(t, srv, mixed)
 	path := filepath.Join(t.TempDir(), "state.db")
 	d, events := newDaemon(t, srv, path)
 	stop := startDaemon(t, d)
@@ -442,9 +444,7 @@ func TestNoDraftsMailbox(t *testing.T) {
 
 func TestAnsweredInDrafts(t *testing.T) {
 	srv := startServer(t)
-	for _, m := range mixed {
-		srv.Deliver("INBOX", read(t, m.path))
-	}
+	deliverAll(t, srv, mixed)
 	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
 	stop := startDaemon(t, d)
 	await(t, events, len(mixed))
