@@ -36,6 +36,16 @@ type Hit struct {
 	Match  string `json:"match"`
 }
 
+// CapRule names the hit that brings the decision rules' total down to the
+// rule set's DecisionCap.
+const CapRule = "decision-cap"
+
+// Counts reports whether the hit's weight is part of the score. Stage cues
+// only vote on the stage.
+func (h Hit) Counts() bool {
+	return h.Signal != AfterInterview && h.Signal != BeforeInterview
+}
+
 // Result is the classification of one message and its explanation.
 type Result struct {
 	Rejection bool
@@ -244,11 +254,14 @@ func (c *Classifier) decide(m *message.Message, res *Result) {
 		}
 		res.Score += h.Weight
 	}
-	if cap := c.set.DecisionCap; cap > 0 && decided > cap {
-		decided = cap
-		res.Notes = append(res.Notes, fmt.Sprintf("decision rules capped at %d", cap))
-	}
 	res.Score += decided
+	if cap := c.set.DecisionCap; cap > 0 && decided > cap {
+		// The cap is listed as evidence of its own, so that the score is
+		// always the sum of the weights the explanation lists.
+		res.Hits = append(res.Hits, Hit{Rule: CapRule, Signal: Decision, Weight: cap - decided,
+			Match: fmt.Sprintf("decision rules count at most %d together", cap)})
+		res.Score = res.Score - decided + cap
+	}
 	switch {
 	case after > before:
 		res.Stage = StageAfterInterview
