@@ -13,7 +13,6 @@ type Activity struct {
 	LastContact time.Time `json:"last_contact,omitzero"` // last successful exchange with the server
 	LastError   string    `json:"last_error,omitempty"`  // empty after a success
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
-	Seen        int       `json:"seen"`       // messages examined
 	Rejections  int       `json:"rejections"` // rejections handled
 	Drafts      int       `json:"drafts"`     // drafts appended
 }

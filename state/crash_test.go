@@ -55,9 +55,9 @@ func crashChild(path string) {
 	for uid := p.LastUID + 1; uid < p.LastUID+100_000; uid++ {
 		must(s.PutRejection(crashRecord(uid)))
 		must(s.Record(crashAccount, func(a *Activity) {
-			a.Seen++
+			a.Drafts++
 			a.Rejections++
-			a.LastContact = t0.Add(time.Duration(a.Seen) * time.Second)
+			a.LastContact = t0.Add(time.Duration(a.Drafts) * time.Second)
 		}))
 		must(s.SetProgress(crashAccount, crashMailbox, Progress{UIDValidity: 7, LastUID: uid, Scanned: t0}))
 		fmt.Println(uid)
@@ -95,11 +95,11 @@ func TestCrashSafety(t *testing.T) {
 		committed := runAndKill(t, path, commits)
 		got := checkCrashed(t, path)
 		t.Logf("run %d: killed after %d printed commits (last uid %d); store: last uid %d, seen %d, rejections %d",
-			run, commits, committed, got.lastUID, got.activity.Seen, got.rejections)
+			run, commits, committed, got.lastUID, got.activity.Drafts, got.rejections)
 		switch {
 		case got.lastUID < committed:
 			t.Fatalf("run %d: progress LastUID = %d, but the child had committed UID %d", run, got.lastUID, committed)
-		case got.lastUID < prev.lastUID, got.activity.Seen < prev.activity.Seen, got.rejections < prev.rejections:
+		case got.lastUID < prev.lastUID, got.activity.Drafts < prev.activity.Drafts, got.rejections < prev.rejections:
 			t.Fatalf("run %d: store went backwards: %+v after %+v", run, got, prev)
 		}
 		prev = got
@@ -190,11 +190,11 @@ func checkCrashed(t *testing.T, path string) crashState {
 		t.Fatalf("Progress after kill = %+v, %v, %v; want UIDValidity 7, Scanned %v", p, ok, err, t0)
 	}
 	a, err := s.Activity(crashAccount)
-	if err != nil || a.Rejections != a.Seen || !a.LastContact.Equal(t0.Add(time.Duration(a.Seen)*time.Second)) {
-		t.Fatalf("Activity after kill = %+v, %v; want Rejections == Seen and LastContact matching Seen", a, err)
+	if err != nil || a.Rejections != a.Drafts || !a.LastContact.Equal(t0.Add(time.Duration(a.Drafts)*time.Second)) {
+		t.Fatalf("Activity after kill = %+v, %v; want Rejections == Drafts and LastContact matching Drafts", a, err)
 	}
-	if a.Seen < int(p.LastUID) {
-		t.Fatalf("Activity.Seen = %d < LastUID %d: an update before the progress was lost", a.Seen, p.LastUID)
+	if a.Drafts < int(p.LastUID) {
+		t.Fatalf("Activity.Drafts = %d < LastUID %d: an update before the progress was lost", a.Drafts, p.LastUID)
 	}
 	rs, err := s.Rejections(crashAccount, 0)
 	if err != nil {

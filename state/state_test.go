@@ -127,14 +127,14 @@ func TestActivityRoundTrip(t *testing.T) {
 	if got, err := s.Activity("work"); err != nil || got != (Activity{}) {
 		t.Fatalf("Activity(unknown) = %+v, %v; want zero, nil", got, err)
 	}
-	want := Activity{LastContact: t0, LastError: "dial tcp: timeout", LastErrorAt: t0.In(berlin), Seen: 10, Rejections: 3, Drafts: 2}
+	want := Activity{LastContact: t0, LastError: "dial tcp: timeout", LastErrorAt: t0.In(berlin), Rejections: 3, Drafts: 10}
 	if err := s.Record("work", func(a *Activity) { *a = want }); err != nil {
 		t.Fatalf("Record: %v", err)
 	}
-	if err := s.Record("work", func(a *Activity) { a.Seen++; a.LastError = "" }); err != nil {
+	if err := s.Record("work", func(a *Activity) { a.Drafts++; a.LastError = "" }); err != nil {
 		t.Fatalf("Record: %v", err)
 	}
-	want.Seen, want.LastError = 11, ""
+	want.Drafts, want.LastError = 11, ""
 	if got, err := s.Activity("work"); err != nil || got.utc() != want.utc() {
 		t.Errorf("Activity(%q) = %+v, %v; want %+v", "work", got, err, want)
 	}
@@ -250,7 +250,7 @@ func TestRecordConcurrent(t *testing.T) {
 	for range goroutines {
 		wg.Go(func() {
 			for range increments {
-				errs <- s.Record("work", func(a *Activity) { a.Seen++ })
+				errs <- s.Record("work", func(a *Activity) { a.Drafts++ })
 				// A concurrent reader must never see a torn or decreasing value.
 				if _, err := s.Activity("work"); err != nil {
 					errs <- err
@@ -265,8 +265,8 @@ func TestRecordConcurrent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got, err := s.Activity("work"); err != nil || got.Seen != goroutines*increments {
-		t.Errorf("Activity after %d concurrent Records: Seen = %d, %v; want %d", goroutines*increments, got.Seen, err, goroutines*increments)
+	if got, err := s.Activity("work"); err != nil || got.Drafts != goroutines*increments {
+		t.Errorf("Activity after %d concurrent Records: Drafts = %d, %v; want %d", goroutines*increments, got.Drafts, err, goroutines*increments)
 	}
 }
 
@@ -274,7 +274,7 @@ func TestSurvivesReopen(t *testing.T) {
 	s, path := openTemp(t)
 	p := Progress{UIDValidity: 5, LastUID: 99, Scanned: t0}
 	r := Rejection{Account: "work", Mailbox: "INBOX", MessageID: "<r@x>", UID: 99, Company: "Acme", Received: t0.In(berlin), DraftID: "<d@x>", Drafted: t0, Flagged: true}
-	a := Activity{LastContact: t0, Seen: 7, Rejections: 1, Drafts: 1}
+	a := Activity{LastContact: t0, Rejections: 1, Drafts: 7}
 	s.SetProgress("work", "INBOX", p)
 	s.PutRejection(r)
 	s.Record("work", func(x *Activity) { *x = a })
