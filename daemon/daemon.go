@@ -23,26 +23,66 @@ import (
 	"github.com/highroad/highroad/state"
 )
 
-// Daemon watches the configured accounts. Its fields are set before Run and
-// not changed after.
-type Daemon struct {
-	Config     *config.Config
-	Store      *state.Store
+// Options are what a Daemon is made of.
+type Options struct {
+	// Config holds the accounts to watch; New refuses one without any.
+	Config *config.Config
+	// Classifier judges each message; Templates write the replies.
 	Classifier *classifier.Classifier
 	Templates  *drafts.Templates
-	Log        *slog.Logger
+	// Store records what has been done. Run and Scan need it unless DryRun
+	// is set; Check and AnsweredInDrafts work without.
+	Store *state.Store
+	// Log receives the daemon's decisions; nil discards them.
+	Log *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// DryRun, when set, changes nothing: no keyword, no draft, no progress.
 	DryRun bool
-	// Timeouts; the defaults suit real servers, tests shorten them.
+	// Timeouts bound the waits on a server; zero fields take defaults that
+	// suit real servers, tests shorten them.
 	Timeouts Timeouts
 	// Events, when set, receives one Event per message decided. It must be
 	// drained; the daemon blocks on it.
 	Events chan<- Event
+}
+
+// Daemon watches the configured accounts. It is made by New and its
+// options do not change after; Run, Scan and Check may be called from one
+// goroutine at a time.
+type Daemon struct {
+	Options
 
 	mu sync.Mutex
 	ok map[string]bool // accounts that have logged in at least once
+}
+
+// New checks the options and returns a daemon built from them.
+func New(opts Options) (*Daemon, error) {
+	switch {
+	case opts.Config == nil:
+		return nil, errors.New("daemon: no configuration")
+	case opts.Classifier == nil:
+		return nil, errors.New("daemon: no classifier")
+	case opts.Templates == nil:
+		return nil, errors.New("daemon: no reply templates")
+	}
+	if err := opts.Config.NeedAccounts(); err != nil {
+		return nil, err
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	opts.Timeouts = opts.Timeouts.withDefaults()
+	return &Daemon{Options: opts}, nil
+}
+
+// needStore refuses to make changes that could not be recorded.
+func (d *Daemon) needStore() error {
+	if d.Store == nil && !d.DryRun {
+		return errors.New("daemon: no state store to record what is done")
+	}
+	return nil
 }
 
 // connected reports whether the account has ever logged in during this
@@ -95,6 +135,12 @@ type Event struct {
 	Flagged          bool   // the keyword was stored
 	DraftID          string // the appended draft's Message-ID, or the one already there
 	Skipped          string // why the message was passed over, if it was
+	// Handled is set for a message passed over because it already carries
+	// the keyword: a rejection handled before.
+	Handled bool
+	// Date, From and Subject are the message's, when it could be read.
+	Date          time.Time
+	From, Subject string
 	// Result is the classification, for messages that were classified.
 	Result *classifier.Result
 	// Bytes is how much of the message was fetched.
@@ -131,10 +177,9 @@ func (d *Daemon) now() time.Time {
 // An account that fails permanently stops with its error logged; Run
 // returns the joined permanent errors once every account has stopped.
 func (d *Daemon) Run(ctx context.Context) error {
-	if err := d.Config.NeedAccounts(); err != nil {
+	if err := d.needStore(); err != nil {
 		return err
 	}
-	d.Timeouts = d.Timeouts.withDefaults()
 	var wg sync.WaitGroup
 	errs := make([]error, len(d.Config.Accounts))
 	for i := range d.Config.Accounts {
@@ -204,8 +249,10 @@ func (d *Daemon) session(ctx context.Context, a *config.Account, log *slog.Logge
 	return s.serve(ctx)
 }
 
+// recordContact and recordError keep the account's activity for status,
+// in a dry run too: they say how the server answered, not what was done.
 func (d *Daemon) recordContact(account string) {
-	if d.DryRun || d.Store == nil {
+	if d.Store == nil {
 		return
 	}
 	d.Store.Record(account, func(act *state.Activity) {
@@ -215,7 +262,7 @@ func (d *Daemon) recordContact(account string) {
 }
 
 func (d *Daemon) recordError(account string, err error) {
-	if d.DryRun || d.Store == nil || err == nil {
+	if d.Store == nil || err == nil {
 		return
 	}
 	d.Store.Record(account, func(act *state.Activity) {

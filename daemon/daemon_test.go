@@ -73,7 +73,7 @@ func deliverAll(t *testing.T, srv *demo.Server, mails []mail) {
 
 // newDaemon returns a daemon for one account on the demo server, with an
 // events channel the test reads.
-func newDaemon(t *testing.T, srv *demo.Server, storePath string) (*daemon.Daemon, chan daemon.Event) {
+func newDaemon(t *testing.T, srv *demo.Server, storePath string, with ...func(*daemon.Options)) (*daemon.Daemon, chan daemon.Event) {
 	t.Helper()
 	host, port, _ := strings.Cut(srv.Addr, ":")
 	t.Setenv("HIGHROAD_TEST_PASSWORD", srv.Password)
@@ -92,10 +92,17 @@ func newDaemon(t *testing.T, srv *demo.Server, storePath string) (*daemon.Daemon
 	c, _ := classifier.New(classifier.Default(), "test@example.org")
 	tmpls, _ := drafts.LoadTemplates("")
 	events := make(chan daemon.Event, 100)
-	d := &daemon.Daemon{
+	o := daemon.Options{
 		Config: cfg, Store: st, Classifier: c, Templates: tmpls, Events: events,
 		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Timeouts: daemon.Timeouts{Command: 5 * time.Second, Recheck: 2 * time.Second, BackoffMin: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond},
+	}
+	for _, f := range with {
+		f(&o)
+	}
+	d, err := daemon.New(o)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return d, events
 }
@@ -328,8 +335,7 @@ func TestBadMessagesPassedOver(t *testing.T) {
 func TestDryRunChangesNothing(t *testing.T) {
 	srv := startServer(t)
 	deliverAll(t, srv, mixed)
-	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
-	d.DryRun = true
+	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"), func(o *daemon.Options) { o.DryRun = true })
 	stop := startDaemon(t, d)
 	got := await(t, events, len(mixed))
 	stop()

@@ -78,11 +78,15 @@ func dovecotDaemon(t testing.TB, srv *dovecot.Server) (*daemon.Daemon, chan daem
 	c, _ := classifier.New(classifier.Default(), "test@example.org")
 	tmpls, _ := drafts.LoadTemplates("")
 	events := make(chan daemon.Event, 10000)
-	return &daemon.Daemon{
+	d, err := daemon.New(daemon.Options{
 		Config: cfg, Store: st, Classifier: c, Templates: tmpls, Events: events,
 		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Timeouts: daemon.Timeouts{Command: 10 * time.Second, Recheck: 30 * time.Second, BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second},
-	}, events
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, events
 }
 
 func TestDovecotMixedMail(t *testing.T) {

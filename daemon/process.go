@@ -124,7 +124,11 @@ func (s *session) handleBatch(ctx context.Context, mailbox string, uids []imap.U
 	if s.d.DryRun {
 		return nil
 	}
-	if err := s.d.Store.Record(s.a.Name, func(a *state.Activity) { a.Seen += len(uids) }); err != nil {
+	seen := make([]uint32, len(uids))
+	for i, u := range uids {
+		seen[i] = uint32(u)
+	}
+	if err := s.d.Store.MarkSeen(s.a.Name, mailbox, s.validity, seen); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
 	if s.scanning {
@@ -154,9 +158,9 @@ func (s *session) decide(mailbox string, m fetched) decision {
 		d.ev.Skipped = "deleted"
 	case hasFlag(m.flags, s.keyword):
 		// highroad stores the keyword only after the draft is in Drafts.
-		d.ev.Skipped = "already flagged"
+		d.ev.Skipped, d.ev.Handled = "already flagged", true
 	}
-	if d.ev.Skipped != "" {
+	if d.ev.Skipped != "" && !d.ev.Handled {
 		log.Debug("passed over", "why", d.ev.Skipped)
 		return d
 	}
@@ -166,6 +170,15 @@ func (s *session) decide(mailbox string, m fetched) decision {
 		d.ev.Skipped = "unreadable"
 		return d
 	}
+	d.ev.MessageID, d.ev.Date, d.ev.Subject = msg.MessageID, msg.Date, msg.Subject
+	d.ev.From = msg.From.Addr
+	if msg.From.Name != "" {
+		d.ev.From = msg.From.Name + " <" + msg.From.Addr + ">"
+	}
+	if d.ev.Handled {
+		log.Debug("passed over", "why", d.ev.Skipped)
+		return d
+	}
 	res, err := s.classify(msg)
 	if err != nil {
 		log.Error("passed over", "err", err)
@@ -173,7 +186,7 @@ func (s *session) decide(mailbox string, m fetched) decision {
 		return d
 	}
 	d.msg, d.res = msg, res
-	d.ev.MessageID, d.ev.Rejection, d.ev.Result = msg.MessageID, res.Rejection, res
+	d.ev.Rejection, d.ev.Result = res.Rejection, res
 	log.Info("decision", "message_id", msg.MessageID, "rejection", res.Rejection, "score", res.Score,
 		"threshold", res.Threshold, "rules", ruleIDs(res))
 	return d

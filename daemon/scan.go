@@ -16,10 +16,9 @@ import (
 // handled is recognised and left alone), and returns. progress, when set,
 // is called after each message with the count done and the total.
 func (d *Daemon) Scan(ctx context.Context, since time.Time, progress func(done, total int)) error {
-	if err := d.Config.NeedAccounts(); err != nil {
+	if err := d.needStore(); err != nil {
 		return err
 	}
-	d.Timeouts = d.Timeouts.withDefaults()
 	for i := range d.Config.Accounts {
 		a := &d.Config.Accounts[i]
 		log := d.Log.With("account", a.Name)
@@ -85,7 +84,6 @@ type Report struct {
 // Check connects to a, logs in, finds Drafts and opens each watched
 // mailbox, changing nothing.
 func (d *Daemon) Check(ctx context.Context, a *config.Account) (*Report, error) {
-	d.Timeouts = d.Timeouts.withDefaults()
 	s, err := d.connect(ctx, a, d.Log.With("account", a.Name))
 	if err != nil {
 		return nil, err
@@ -108,7 +106,6 @@ func (d *Daemon) Check(ctx context.Context, a *config.Account) (*Report, error) 
 // AnsweredInDrafts connects to a and returns the Message-IDs of the
 // rejections that a draft in Drafts still answers, changing nothing.
 func (d *Daemon) AnsweredInDrafts(ctx context.Context, a *config.Account) (map[string]bool, error) {
-	d.Timeouts = d.Timeouts.withDefaults()
 	s, err := d.connect(ctx, a, d.Log.With("account", a.Name))
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -34,10 +35,19 @@ func Start(user, password string) (*Server, error) {
 	return StartTraced(user, password, nil)
 }
 
+// StartOn is Start on a given loopback port; 0 picks a free one.
+func StartOn(port int, user, password string) (*Server, error) {
+	return start(port, user, password, nil)
+}
+
 // StartTraced is Start with the raw IMAP traffic copied to trace (which
 // must be safe for concurrent writes), for tests that check what a client
 // sent.
 func StartTraced(user, password string, trace io.Writer) (*Server, error) {
+	return start(0, user, password, trace)
+}
+
+func start(port int, user, password string, trace io.Writer) (*Server, error) {
 	mem := imapmemserver.New()
 	u := imapmemserver.NewUser(user, password)
 	for _, mb := range []string{"INBOX", "Drafts", "Sent"} {
@@ -55,7 +65,7 @@ func StartTraced(user, password string, trace io.Writer) (*Server, error) {
 		Logger:       log.New(discard{}, "", 0),
 		DebugWriter:  trace,
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
