@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -38,52 +39,62 @@ func newVerdict(file string, r *classifier.Result) verdict {
 	}
 }
 
-func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var cfgPath string
-	fs := newFlags("classify", stderr, &cfgPath)
-	asJSON := fs.Bool("json", false, "print one JSON object per line per file")
-	if fs.Parse(args) != nil {
-		return 2
-	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "highroad classify: name at least one message file, or - for stdin")
-		return 2
-	}
-	_, c, err := setup(cfgPath)
-	if err != nil {
-		fmt.Fprintln(stderr, "highroad classify:", err)
-		return 1
-	}
-	status := 0
-	enc := json.NewEncoder(stdout)
+var classifyCommand = &command{
+	name: "classify", args: "FILE...",
+	summary: "explain whether each message is a rejection (\"-\" reads stdin)",
+	help: `Reads each FILE as a message (an .eml file, RFC 5322) and prints the verdict with
+every rule that fired, its weight and the words it matched. The score is the sum
+of the weights listed. The configuration's rule changes and profile apply, as
+they do for highroad run.`,
+	flags: func(fs *flag.FlagSet) func(*env) error {
+		asJSON := fs.Bool("json", false, "print one JSON object per line per file")
+		return func(e *env) error {
+			if len(e.args) == 0 {
+				return usagef("name at least one message file, or - for stdin")
+			}
+			a, err := load(e.config)
+			if err != nil {
+				return err
+			}
+			return classifyFiles(e, a.classifier, *asJSON)
+		}
+	},
+}
+
+func classifyFiles(e *env, c *classifier.Classifier, asJSON bool) error {
+	failed := false
+	enc := json.NewEncoder(e.stdout)
 	enc.SetEscapeHTML(false)
-	for _, path := range fs.Args() {
-		m, err := readMessage(path, stdin)
+	for _, path := range e.args {
+		m, err := readMessage(path, e.stdin)
 		if err != nil {
-			fmt.Fprintln(stderr, "highroad classify:", err)
-			status = 1
-			if *asJSON {
+			fmt.Fprintln(e.stderr, "highroad classify:", err)
+			failed = true
+			if asJSON {
 				if err := enc.Encode(verdict{File: path, Error: err.Error(), Rules: []classifier.Hit{}}); err != nil {
-					fmt.Fprintln(stderr, "highroad classify:", err)
-					return 1
+					return err
 				}
 			}
 			continue
 		}
 		res := c.Classify(m)
-		if *asJSON {
+		if asJSON {
 			if err := enc.Encode(newVerdict(path, res)); err != nil {
-				fmt.Fprintln(stderr, "highroad classify:", err)
-				return 1
+				return err
 			}
 			continue
 		}
-		explain(stdout, path, res)
+		explain(e.stdout, path, res)
 	}
-	return status
+	if failed {
+		return exitError{exitFailed}
+	}
+	return nil
 }
 
-// explain prints a classification for people.
+// explain prints a classification for people: the verdict, what was
+// read of the letter, and every rule that fired. The score is the sum of
+// the weights listed under "evidence".
 func explain(w io.Writer, name string, r *classifier.Result) {
 	verdict := "not a rejection"
 	if r.Rejection {
@@ -100,15 +111,33 @@ func explain(w io.Writer, name string, r *classifier.Result) {
 	field("contact", strings.TrimSpace(r.ContactName+" "+angle(r.ContactAddress)))
 	field("company", r.Company)
 	field("role", r.Role)
-	if len(r.Hits) == 0 {
-		fmt.Fprintln(w, "  no rule fired")
-	}
+	var cues []classifier.Hit
+	fmt.Fprintf(w, "  evidence (adds up to the score)\n")
+	n := 0
 	for _, h := range r.Hits {
-		fmt.Fprintf(w, "  %+4d %-34s %-14s %q\n", h.Weight, h.Rule, h.Field, h.Match)
+		if !h.Counts() {
+			cues = append(cues, h)
+			continue
+		}
+		printHit(w, h)
+		n++
+	}
+	if n == 0 {
+		fmt.Fprintln(w, "    no rule fired")
+	}
+	if len(cues) > 0 {
+		fmt.Fprintf(w, "  stage cues (decide the stage, not the score)\n")
+		for _, h := range cues {
+			printHit(w, h)
+		}
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
+}
+
+func printHit(w io.Writer, h classifier.Hit) {
+	fmt.Fprintf(w, "    %+4d %-34s %-14s %q\n", h.Weight, h.Rule, h.Field, h.Match)
 }
 
 func angle(addr string) string {

@@ -5,14 +5,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	gomessage "github.com/emersion/go-message"
@@ -26,26 +26,32 @@ import (
 	"github.com/highroad/highroad/state"
 )
 
-// runDemo starts an IMAP server on localhost holding the sample messages,
-// runs the daemon against it, shows what it flagged and drafted, and keeps
-// serving so that a mail client can look at the result.
-func runDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var cfgPath string
-	fs := newFlags("demo", stderr, &cfgPath)
-	exit := fs.Bool("exit", false, "stop after showing the results instead of serving until Ctrl-C")
-	if fs.Parse(args) != nil {
-		return 2
-	}
-	if err := demoRun(cfgPath, *exit, stdout, stderr); err != nil {
-		fmt.Fprintln(stderr, "highroad demo:", err)
-		return 1
-	}
-	return 0
+var demoCommand = &command{
+	name: "demo", noArgs: true,
+	summary: "watch a built-in IMAP server with sample mail, no account needed",
+	help: `Starts an IMAP server on localhost holding a few sample messages, runs the
+daemon against it, says in plain words what it made of each message and shows
+the drafts it appended. Then it keeps serving, so that you can open the result
+in your own mail client, until Ctrl-C. Your profile and rule changes apply when
+a configuration exists.`,
+	flags: func(fs *flag.FlagSet) func(*env) error {
+		o := demoOptions{}
+		fs.BoolVar(&o.exit, "exit", false, "stop after showing the results instead of serving until Ctrl-C")
+		fs.BoolVar(&o.explain, "explain", false, "list the rules behind each verdict, with their weights")
+		fs.IntVar(&o.port, "port", 0, "serve IMAP on this loopback `PORT` (default: a free one)")
+		return func(e *env) error { return demoRun(e, o) }
+	},
 }
 
-func demoRun(cfgPath string, exit bool, stdout, stderr io.Writer) error {
+type demoOptions struct {
+	exit, explain bool
+	port          int
+}
+
+func demoRun(e *env, o demoOptions) error {
+	fmt.Fprintln(e.stdout, "highroad demo: starting an IMAP server on localhost with sample mail...")
 	user, pass := "demo", randomPassword()
-	srv, err := demo.Start(user, pass)
+	srv, err := demo.StartOn(o.port, user, pass)
 	if err != nil {
 		return err
 	}
@@ -56,48 +62,47 @@ func demoRun(cfgPath string, exit bool, stdout, stderr io.Writer) error {
 			return fmt.Errorf("deliver %s: %w", s.Name, err)
 		}
 	}
-	d, cleanup, err := demoDaemon(cfgPath, srv)
+	events := make(chan daemon.Event, len(all))
+	d, keyword, cleanup, err := demoDaemon(e.config, srv, events)
 	if err != nil {
 		return err
 	}
+	notes := map[string]string{}
+	for _, r := range d.Classifier.Rules().Rules {
+		notes[r.ID] = r.Note
+	}
 	defer cleanup()
-	events := make(chan daemon.Event, len(all))
-	d.Events = events
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
 
-	fmt.Fprintf(stdout, "highroad demo: an IMAP server on %s holds %d sample messages; highroad watches its INBOX.\n", srv.Addr, len(all))
-	rule := strings.Repeat("─", 72)
-	for range all {
-		var ev daemon.Event
-		select {
-		case ev = <-events:
-		case err := <-done:
-			return fmt.Errorf("the daemon stopped: %v", err)
-		case <-time.After(30 * time.Second):
-			return fmt.Errorf("the daemon handled no message within 30 s")
-		}
-		fmt.Fprintln(stdout, rule)
-		showEvent(stdout, ev)
-	}
-	fmt.Fprintln(stdout, rule)
-	if err := showDrafts(stdout, srv); err != nil {
+	fmt.Fprintf(e.stdout, "The server on %s holds %d messages; highroad watches its INBOX.\n", srv.Addr, len(all))
+	evs, err := collect(events, done, len(all))
+	if err != nil {
 		return err
 	}
-	if exit {
+	rule := strings.Repeat("─", 72)
+	for _, ev := range evs {
+		fmt.Fprintln(e.stdout, rule)
+		showEvent(e.stdout, ev, keyword, notes, o.explain)
+	}
+	fmt.Fprintln(e.stdout, rule)
+	if err := showDrafts(e.stdout, srv); err != nil {
+		return err
+	}
+	if o.exit {
 		cancel()
 		return <-done
 	}
 	// Keep showing what the daemon does with mail dropped in from a client.
 	go func() {
 		for ev := range events {
-			fmt.Fprintln(stdout, rule)
-			showEvent(stdout, ev)
+			fmt.Fprintln(e.stdout, rule)
+			showEvent(e.stdout, ev, keyword, notes, o.explain)
 		}
 	}()
-	fmt.Fprintf(stdout, "\nOpen the result in your own mail client (plain IMAP on localhost, no TLS):\n"+
+	fmt.Fprintf(e.stdout, "\nOpen the result in your own mail client (plain IMAP on localhost, no TLS):\n"+
 		"  server %s  port %s  user %s  password %s\n"+
 		"Drop a message into the INBOX and watch highroad handle it. Ctrl-C stops the demo.\n",
 		hostOf(srv.Addr), portOf(srv.Addr), user, pass)
@@ -105,63 +110,140 @@ func demoRun(cfgPath string, exit bool, stdout, stderr io.Writer) error {
 	return <-done
 }
 
-// demoDaemon builds a daemon for the demo server, with the user's profile
-// and rules if a configuration exists, and a throw-away state file.
-func demoDaemon(cfgPath string, srv *demo.Server) (*daemon.Daemon, func(), error) {
+// collect waits for n events and returns them in UID order, the order of
+// the mailbox; the daemon reports look-alikes before the rejections it
+// acts on.
+func collect(events <-chan daemon.Event, done <-chan error, n int) ([]daemon.Event, error) {
+	var evs []daemon.Event
+	for len(evs) < n {
+		select {
+		case ev := <-events:
+			evs = append(evs, ev)
+		case err := <-done:
+			return nil, fmt.Errorf("the daemon stopped: %v", err)
+		case <-time.After(30 * time.Second):
+			return nil, fmt.Errorf("the daemon handled %d of %d messages within 30 s", len(evs), n)
+		}
+	}
+	slices.SortFunc(evs, func(a, b daemon.Event) int { return int(a.UID) - int(b.UID) })
+	return evs, nil
+}
+
+// demoDaemon builds the daemon for the demo server the way every command
+// builds one, with the user's profile and rules if a configuration exists,
+// and a throw-away state file. It returns the keyword in use.
+func demoDaemon(cfgPath string, srv *demo.Server, events chan<- daemon.Event) (*daemon.Daemon, string, func(), error) {
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
-		return nil, nil, err
-	}
-	cfg.Accounts = []config.Account{{
-		Name: "demo", Server: hostOf(srv.Addr), TLS: config.TLSNone, Username: srv.User,
-		PasswordCommand: "echo " + srv.Password, Mailboxes: []string{"INBOX"},
-		FirstRunWindow: config.Duration(100 * 365 * 24 * time.Hour),
-	}}
-	fmt.Sscan(portOf(srv.Addr), &cfg.Accounts[0].Port)
-	cfg.Accounts[0].Drafts, cfg.Accounts[0].Keyword = config.DefaultDrafts, config.DefaultKeyword
-	cfg.Accounts[0].PollInterval = config.Duration(config.DefaultPollInterval)
-	rules, err := cfg.Rules()
-	if err != nil {
-		return nil, nil, err
-	}
-	c, err := classifier.New(rules, selfAddresses(cfg)...)
-	if err != nil {
-		return nil, nil, err
-	}
-	tmpls, err := cfg.LoadTemplates()
-	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, configError{err}
 	}
 	dir, err := os.MkdirTemp("", "highroad-demo")
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	pwFile := filepath.Join(dir, "password")
+	if err := os.WriteFile(pwFile, []byte(srv.Password+"\n"), 0o600); err != nil {
+		cleanup()
+		return nil, "", nil, err
+	}
+	port, _ := strconv.Atoi(portOf(srv.Addr))
+	cfg.Accounts = nil
+	err = cfg.AddAccount(config.Account{
+		Name: "demo", Server: hostOf(srv.Addr), Port: port, TLS: config.TLSNone, Username: srv.User,
+		PasswordFile: pwFile, FirstRunWindow: config.Duration(100 * 365 * 24 * time.Hour),
+	})
+	if err != nil {
+		cleanup()
+		return nil, "", nil, err
+	}
+	a, err := newApp(cfg)
+	if err != nil {
+		cleanup()
+		return nil, "", nil, err
 	}
 	st, err := state.Open(filepath.Join(dir, "state.db"))
 	if err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, err
+		cleanup()
+		return nil, "", nil, err
 	}
-	d := &daemon.Daemon{Config: cfg, Store: st, Classifier: c, Templates: tmpls,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	d, err := a.daemon(daemon.Options{Store: st, Events: events,
 		// Mail dropped in by a person's client shows up within seconds.
-		Timeouts: daemon.Timeouts{Recheck: 3 * time.Second}}
-	return d, func() { st.Close(); os.RemoveAll(dir) }, nil
+		Timeouts: daemon.Timeouts{Recheck: 3 * time.Second}})
+	if err != nil {
+		st.Close()
+		cleanup()
+		return nil, "", nil, err
+	}
+	return d, cfg.Accounts[0].Keyword, func() { st.Close(); cleanup() }, nil
 }
 
-func showEvent(w io.Writer, ev daemon.Event) {
+// showEvent says what highroad made of one message: in plain words, or
+// rule by rule with explain.
+func showEvent(w io.Writer, ev daemon.Event, keyword string, notes map[string]string, explainRules bool) {
+	fmt.Fprintf(w, "INBOX message %d: %s\n    from %s\n", ev.UID, quoteSubject(ev.Subject), dash(ev.From))
 	if ev.Result == nil {
-		fmt.Fprintf(w, "uid %d: passed over (%s)\n", ev.UID, ev.Skipped)
+		fmt.Fprintf(w, "  → passed over (%s)\n", ev.Skipped)
 		return
 	}
-	explain(w, fmt.Sprintf("INBOX uid %d", ev.UID), ev.Result)
+	if explainRules {
+		explain(w, "  verdict", ev.Result)
+	} else {
+		fmt.Fprintf(w, "  %s\n", plainVerdict(ev.Result, notes))
+	}
 	switch {
+	case ev.Rejection && ev.Skipped != "":
+		fmt.Fprintf(w, "  → no reply drafted: %s\n", ev.Skipped)
 	case ev.Rejection && ev.Flagged:
-		fmt.Fprintf(w, "  → marked %s and a reply appended to Drafts\n", config.DefaultKeyword)
+		fmt.Fprintf(w, "  → marked %s, and a reply is waiting in Drafts\n", keyword)
 	case ev.Rejection:
-		fmt.Fprintln(w, "  → a reply appended to Drafts")
+		fmt.Fprintln(w, "  → a reply is waiting in Drafts (the server refused the keyword)")
 	default:
 		fmt.Fprintln(w, "  → left alone: no keyword, no draft")
 	}
+}
+
+// plainVerdict says in a sentence what the classifier decided and why.
+func plainVerdict(r *classifier.Result, notes map[string]string) string {
+	if !r.Rejection {
+		why := fmt.Sprintf("not enough evidence of a decision (score %d, %d needed)", r.Score, r.Threshold)
+		if len(r.Notes) > 0 {
+			why = strings.Join(r.Notes, "; ")
+		}
+		// The strongest evidence against says best what the mail is.
+		against := classifier.Hit{}
+		for _, h := range r.Hits {
+			if h.Signal == classifier.Against && h.Weight < against.Weight && notes[h.Rule] != "" {
+				against = h
+			}
+		}
+		if against.Rule != "" {
+			why = notes[against.Rule]
+		}
+		return "Not a rejection: " + why + "."
+	}
+	stage := map[classifier.Stage]string{
+		classifier.StageAfterInterview:  " after an interview",
+		classifier.StageBeforeInterview: " before any interview",
+	}[r.Stage]
+	s := "A rejection" + stage
+	if r.ContactName != "" {
+		s += ", from " + r.ContactName
+	}
+	if r.Company != "" {
+		s += " at " + r.Company
+	}
+	if r.Role != "" {
+		s += ", for the " + r.Role + " role"
+	}
+	return s + fmt.Sprintf(" (score %d, %d needed; -explain lists the rules).", r.Score, r.Threshold)
+}
+
+func quoteSubject(s string) string {
+	if s == "" {
+		return "(no subject)"
+	}
+	return strconv.Quote(s)
 }
 
 // showDrafts prints the drafts as a mail client shows them.

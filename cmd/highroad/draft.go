@@ -1,59 +1,51 @@
 package main
 
 import (
+	"flag"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/highroad/highroad/drafts"
 )
 
-func runDraft(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var cfgPath string
-	fs := newFlags("draft", stderr, &cfgPath)
-	force := fs.Bool("force", false, "draft a reply even when the message is not a rejection")
-	if fs.Parse(args) != nil {
-		return 2
-	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "highroad draft: name one message file, or - for stdin")
-		return 2
-	}
-	cfg, c, err := setup(cfgPath)
+var draftCommand = &command{
+	name: "draft", args: "FILE",
+	summary: "print the reply highroad would draft for a rejection (\"-\" reads stdin)",
+	help: `Reads FILE as a message and, when it is a rejection, prints the reply highroad
+would append to Drafts, as RFC 5322 text.`,
+	flags: func(fs *flag.FlagSet) func(*env) error {
+		force := fs.Bool("force", false, "draft a reply even when the message is not a rejection")
+		return func(e *env) error {
+			if len(e.args) != 1 {
+				return usagef("name one message file, or - for stdin")
+			}
+			a, err := load(e.config)
+			if err != nil {
+				return err
+			}
+			return draftFile(e, a, e.args[0], *force)
+		}
+	},
+}
+
+func draftFile(e *env, a *app, path string, force bool) error {
+	m, err := readMessage(path, e.stdin)
 	if err != nil {
-		fmt.Fprintln(stderr, "highroad draft:", err)
-		return 1
+		return err
 	}
-	tmpls, err := cfg.LoadTemplates()
-	if err != nil {
-		fmt.Fprintln(stderr, "highroad draft:", err)
-		return 1
-	}
-	path := fs.Arg(0)
-	m, err := readMessage(path, stdin)
-	if err != nil {
-		fmt.Fprintln(stderr, "highroad draft:", err)
-		return 1
-	}
-	res := c.Classify(m)
-	if !res.Rejection && !*force {
-		fmt.Fprintf(stderr, "highroad draft: %s is not a rejection (score %d, threshold %d); see 'highroad classify %s', or use -force\n",
+	res := a.classifier.Classify(m)
+	if !res.Rejection && !force {
+		return fmt.Errorf("%s is not a rejection (score %d, threshold %d); see 'highroad classify %s', or use -force",
 			path, res.Score, res.Threshold, path)
-		return 1
 	}
-	r, err := drafts.Compose(m, res, cfg.Profile.Drafts(), drafts.Options{Now: time.Now(), Templates: tmpls})
+	r, err := drafts.Compose(m, res, a.cfg.Profile.Drafts(), drafts.Options{Now: time.Now(), Templates: a.templates})
 	if err != nil {
-		fmt.Fprintln(stderr, "highroad draft:", err)
-		return 1
+		return err
 	}
 	b, err := r.Bytes()
 	if err != nil {
-		fmt.Fprintln(stderr, "highroad draft:", err)
-		return 1
+		return err
 	}
-	if _, err := stdout.Write(b); err != nil {
-		fmt.Fprintln(stderr, "highroad draft:", err)
-		return 1
-	}
-	return 0
+	_, err = e.stdout.Write(b)
+	return err
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,85 +24,70 @@ type initOptions struct {
 	set                          map[string]bool // flags given on the command line
 }
 
-// usageError is a mistake in how init was called: exit status 2.
-type usageError struct{ error }
+var initCommand = &command{
+	name: "init", noArgs: true,
+	summary: "write a configuration file, asking what the flags leave out (-yes asks nothing)",
+	help: `Writes the configuration file (mode 600) from the flags and, without -yes, from
+answers to questions: the provider, the server, the login and where highroad
+finds the password (a command, a file or an environment variable; the password
+itself is never stored). Then it checks the account as highroad check does.`,
+	flags: func(fs *flag.FlagSet) func(*env) error {
+		o := &initOptions{set: map[string]bool{}}
+		o.define(fs)
+		return func(e *env) error {
+			o.cfgPath = e.config
+			fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+			return o.run(e)
+		}
+	},
+}
 
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
-
-// runInit writes a configuration file from flags or, without -yes, from
+// run writes a configuration file from flags or, without -yes, from
 // answers to questions on stdout read line by line from stdin. It never
 // asks for a password, only where highroad will find it.
-func runInit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	o, status := parseInit(args, stderr)
-	if o == nil {
-		return status
-	}
+func (o *initOptions) run(e *env) error {
 	path := o.cfgPath
 	if path == "" {
 		if path = config.DefaultPath(); path == "" {
-			fmt.Fprintln(stderr, "highroad init: no user configuration folder; give -config FILE")
-			return 2
+			return usagef("no user configuration folder; give -config FILE")
 		}
 	}
 	if _, err := os.Lstat(path); err == nil && !o.force {
-		fmt.Fprintf(stderr, "highroad init: %s already exists; use --force to replace it, or -config to write elsewhere\n", path)
-		return 1
+		return fmt.Errorf("%s already exists; use -force to replace it, or -config to write elsewhere", path)
 	}
-	cfg, err := o.configure(stdin, stdout)
-	if err == nil {
-		err = config.WriteFile(path, cfg, o.force)
-	}
+	cfg, err := o.configure(e.stdin, e.stdout)
 	if err != nil {
-		fmt.Fprintln(stderr, "highroad init:", err)
-		if errors.As(err, &usageError{}) {
-			return 2
-		}
-		return 1
+		return err
 	}
-	fmt.Fprintf(stdout, "\nWrote %s (readable only by you).\n", path)
+	if err := config.WriteFile(path, cfg, o.force); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\nWrote %s (readable only by you).\n", path)
 	if p := o.chosen(); p.Server != "" {
-		fmt.Fprintf(stdout, "%s\n", wrap(p.Label+": "+p.Note+".", 80, ""))
+		fmt.Fprintf(e.stdout, "%s\n", wrap(p.Label+": "+p.Note+".", 80, ""))
 	}
-	return o.finish(path, stdin, stdout, stderr)
-}
-
-func parseInit(args []string, stderr io.Writer) (*initOptions, int) {
-	o := &initOptions{set: map[string]bool{}}
-	fs := newFlags("init", stderr, &o.cfgPath)
-	o.define(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, 0
-		}
-		return nil, 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "highroad init: unexpected argument %q (every value is a flag; see -h)\n", fs.Arg(0))
-		return nil, 2
-	}
-	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
-	return o, 0
+	return o.finish(e, path)
 }
 
 func (o *initOptions) define(fs *flag.FlagSet) {
 	fs.BoolVar(&o.force, "force", false, "replace an existing configuration file")
 	fs.BoolVar(&o.yes, "yes", false, "ask nothing: take every value from the flags (missing required ones are an error)")
 	fs.BoolVar(&o.noCheck, "no-check", false, "do not connect to the server after writing the file")
-	fs.StringVar(&o.provider, "provider", "", "mail `provider`: "+presetNames()+" (default other when -server is given)")
-	fs.StringVar(&o.server, "server", "", "IMAP server `host` (default: the provider's)")
-	fs.IntVar(&o.port, "port", 0, "IMAP `port` (default: the provider's, or 993 for imaps and 143 otherwise)")
-	fs.StringVar(&o.tls, "tls", "", "TLS `mode`: imaps, starttls, or plain (only to 127.0.0.1)")
-	fs.StringVar(&o.caFile, "ca-file", "", "trust the server certificate in `file` (Proton Mail Bridge's, a self-signed one)")
-	fs.StringVar(&o.username, "username", "", "IMAP `login`, usually your email address")
-	fs.StringVar(&o.auth, "auth", "", "`mechanism`: password, xoauth2 or oauthbearer (default: xoauth2 with -token-command, else password)")
-	fs.StringVar(&o.pwCmd, "password-command", "", "`command` that prints the password, e.g. \"pass show mail\"")
-	fs.StringVar(&o.pwEnv, "password-env", "", "environment `variable` holding the password")
-	fs.StringVar(&o.pwFile, "password-file", "", "`file` holding the password (mode 600)")
-	fs.StringVar(&o.token, "token-command", "", "`command` that prints an OAuth2 access token (auth xoauth2 or oauthbearer)")
-	fs.StringVar(&o.name, "name", "", "your `name`, as replies are signed")
-	fs.StringVar(&o.address, "address", "", "your email `address` (default: the username when it is one)")
+	fs.StringVar(&o.provider, "provider", "", "mail `PROVIDER`: "+presetNames()+" (default other when -server is given)")
+	fs.StringVar(&o.server, "server", "", "IMAP server `HOST` (default: the provider's)")
+	fs.IntVar(&o.port, "port", 0, "IMAP `PORT` (default: the provider's, or 993 for imaps and 143 otherwise)")
+	fs.StringVar(&o.tls, "tls", "", "TLS `MODE`: imaps, starttls, or plain (only to 127.0.0.1)")
+	fs.StringVar(&o.caFile, "ca-file", "", "trust the server certificate in `FILE` (Proton Mail Bridge's, a self-signed one)")
+	fs.StringVar(&o.username, "username", "", "IMAP `LOGIN`, usually your email address")
+	fs.StringVar(&o.auth, "auth", "", "`MECHANISM`: password, xoauth2 or oauthbearer (default: xoauth2 with -token-command, else password)")
+	fs.StringVar(&o.pwCmd, "password-command", "", "`COMMAND` that prints the password, e.g. \"pass show mail\"")
+	fs.StringVar(&o.pwEnv, "password-env", "", "environment `VARIABLE` holding the password")
+	fs.StringVar(&o.pwFile, "password-file", "", "`FILE` holding the password (mode 600)")
+	fs.StringVar(&o.token, "token-command", "", "`COMMAND` that prints an OAuth2 access token (auth xoauth2 or oauthbearer)")
+	fs.StringVar(&o.name, "name", "", "your `NAME`, as replies are signed")
+	fs.StringVar(&o.address, "address", "", "your email `ADDRESS` (default: the username when it is one)")
 	fs.StringVar(&o.linkedin, "linkedin", "", "your LinkedIn profile `URL`, offered in replies")
-	fs.StringVar(&o.sig, "signature", "", "your `signature`; \\n starts a new line")
+	fs.StringVar(&o.sig, "signature", "", "your `SIGNATURE`; \\n starts a new line")
 }
 
 func presetNames() string {
@@ -268,16 +252,18 @@ func unescape(s string) string { return strings.ReplaceAll(s, `\n`, "\n") }
 
 // finish runs the checks of highroad check, unless -no-check, and says
 // what to do next.
-func (o *initOptions) finish(path string, stdin io.Reader, stdout, stderr io.Writer) int {
+func (o *initOptions) finish(e *env, path string) error {
 	flagPart := ""
 	if o.cfgPath != "" && o.cfgPath != config.DefaultPath() {
 		flagPart = " -config " + quoteArg(path)
 	}
 	if !o.noCheck {
-		fmt.Fprintf(stdout, "\nChecking the account (as highroad check does)...\n")
-		if runCheck([]string{"-config", path}, stdin, stdout, stderr) != 0 {
-			fmt.Fprintf(stderr, "\nhighroad init: the check failed. Fix the account or %s, then run: highroad check%s\n", path, flagPart)
-			return 1
+		fmt.Fprintf(e.stdout, "\nChecking the account (as highroad check does)...\n")
+		ce := *e
+		ce.config = path
+		if err := check(&ce); err != nil {
+			fmt.Fprintf(e.stderr, "\nhighroad init: the check failed. Fix the account or %s, then run: highroad check%s\n", path, flagPart)
+			return err
 		}
 	}
 	steps := [][2]string{
@@ -291,11 +277,11 @@ func (o *initOptions) finish(path string, stdin io.Reader, stdout, stderr io.Wri
 	for _, s := range steps {
 		width = max(width, len(s[0]))
 	}
-	fmt.Fprintf(stdout, "\nNext:\n")
+	fmt.Fprintf(e.stdout, "\nNext:\n")
 	for _, s := range steps {
-		fmt.Fprintf(stdout, "  %-*s  %s\n", width, s[0], s[1])
+		fmt.Fprintf(e.stdout, "  %-*s  %s\n", width, s[0], s[1])
 	}
-	return 0
+	return nil
 }
 
 func quoteArg(s string) string {

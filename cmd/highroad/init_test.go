@@ -18,7 +18,7 @@ import (
 func initCmd(t *testing.T, stdin string, args ...string) (stdout, stderr string, status int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	status = runInit(args, strings.NewReader(stdin), &out, &errb)
+	status = run(append([]string{"init"}, args...), strings.NewReader(stdin), &out, &errb)
 	return out.String(), errb.String(), status
 }
 
@@ -107,8 +107,8 @@ func TestInitOverwrite(t *testing.T) {
 	}
 	os.WriteFile(path, []byte("# edited by hand\n"), 0o600)
 	_, errOut, status := initCmd(t, "", args...)
-	if status != 1 || !strings.Contains(errOut, "already exists") || !strings.Contains(errOut, "--force") {
-		t.Errorf("init over an existing file exited %d, %q; want 1 and a hint to use --force", status, errOut)
+	if status != 1 || !strings.Contains(errOut, "already exists") || !strings.Contains(errOut, "use -force") {
+		t.Errorf("init over an existing file exited %d, %q; want 1 and a hint to use -force", status, errOut)
 	}
 	if b, _ := os.ReadFile(path); string(b) != "# edited by hand\n" {
 		t.Errorf("init without -force changed the file: %q", b)

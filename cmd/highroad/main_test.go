@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -113,9 +115,72 @@ func TestRulesAndDemo(t *testing.T) {
 	if status != 0 || !strings.Contains(out, "en.decision.other-candidate") || !strings.Contains(out, "threshold 6") {
 		t.Errorf("rules = %d:\n%.300s", status, out)
 	}
-	out, _, status = runCmd(t, "", "demo", "-exit")
-	if status != 0 || strings.Count(out, "REJECTION") < 2 || !strings.Contains(out, "left alone") || !strings.Contains(out, "Subject: Re:") {
+}
+
+// TestDemo runs the README's first command and reads it as a newcomer
+// would: messages in mailbox order, plain words, the keyword as configured,
+// and with -explain scores that are the sum of the weights listed.
+func TestDemo(t *testing.T) {
+	out, _, status := runCmd(t, "", "demo", "-exit")
+	if status != 0 || strings.Count(out, "A rejection") < 2 || !strings.Contains(out, "left alone") || !strings.Contains(out, "Subject: Re:") {
 		t.Errorf("demo = %d:\n%.500s", status, out)
+	}
+	if strings.Contains(out, "en.decision") {
+		t.Errorf("demo without -explain lists rule ids:\n%s", out)
+	}
+	if !strings.Contains(out, "marked $JobRejection") {
+		t.Errorf("demo does not name the keyword as configured:\n%.800s", out)
+	}
+	prev := 0
+	for _, m := range regexp.MustCompile(`INBOX message (\d+):`).FindAllStringSubmatch(out, -1) {
+		n, _ := strconv.Atoi(m[1])
+		if n <= prev {
+			t.Errorf("demo lists message %d after %d", n, prev)
+		}
+		prev = n
+	}
+	out, _, status = runCmd(t, "", "demo", "-exit", "-explain")
+	if status != 0 {
+		t.Fatalf("demo -explain = %d", status)
+	}
+	checkSums(t, out)
+}
+
+// checkSums adds up the weights listed under each "evidence" heading and
+// compares them with the score on the verdict line above.
+func checkSums(t *testing.T, out string) {
+	t.Helper()
+	verdict := regexp.MustCompile(`\(score (-?\d+), threshold \d+\)`)
+	weight := regexp.MustCompile(`^\s+([+-]\d+) `)
+	score, sum, counting, checked := 0, 0, false, 0
+	flush := func() {
+		if counting {
+			checked++
+			if sum != score {
+				t.Errorf("a verdict says score %d but its evidence adds up to %d:\n%s", score, sum, out)
+			}
+		}
+		counting, sum = false, 0
+	}
+	for _, line := range strings.Split(out, "\n") {
+		switch m := verdict.FindStringSubmatch(line); {
+		case m != nil:
+			flush()
+			score, _ = strconv.Atoi(m[1])
+		case strings.Contains(line, "evidence (adds up to the score)"):
+			counting = true
+		case strings.Contains(line, "stage cues"), strings.Contains(line, "→"):
+			flush()
+		case counting:
+			if w := weight.FindStringSubmatch(line); w != nil {
+				n, _ := strconv.Atoi(w[1])
+				sum += n
+			}
+		}
+	}
+	flush()
+	if checked == 0 {
+		t.Errorf("no verdict with evidence found in:\n%s", out)
 	}
 }
 
@@ -140,8 +205,8 @@ func TestConfigChangesRules(t *testing.T) {
 	os.WriteFile(cfg, []byte("profile:\n  nmae: typo\n"), 0o600)
 	out.Reset()
 	errb.Reset()
-	if status := run([]string{"classify", "-config", cfg, rejection}, nil, &out, &errb); status != 1 || !strings.Contains(errb.String(), cfg+":2:") {
-		t.Errorf("config with an unknown key = %d %q, want an error at %s:2", status, errb.String(), cfg)
+	if status := run([]string{"classify", "-config", cfg, rejection}, nil, &out, &errb); status != exitConfig || !strings.Contains(errb.String(), cfg+":2:") {
+		t.Errorf("config with an unknown key = %d %q, want %d and an error at %s:2", status, errb.String(), exitConfig, cfg)
 	}
 }
 
@@ -157,7 +222,9 @@ func TestStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.Record("work", func(a *state.Activity) { a.Seen, a.Rejections, a.Drafts = 12, 2, 2; a.LastError = "login refused" })
+	st.Record("work", func(a *state.Activity) { a.Rejections, a.Drafts = 2, 2; a.LastError = "login refused" })
+	st.MarkSeen("work", "INBOX", 1, []uint32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
+	st.MarkSeen("work", "INBOX", 1, []uint32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}) // seen again by a scan
 	st.PutRejection(state.Rejection{Account: "work", MessageID: "a@b", Company: "Northwind", Role: "Data Engineer", DraftID: "d@e", Received: time.Now()})
 	st.Close()
 	out.Reset()
@@ -173,7 +240,7 @@ func TestStatus(t *testing.T) {
 
 func TestCheckWithoutAccounts(t *testing.T) {
 	_, errOut, status := runCmd(t, "", "check")
-	if status != 1 || !strings.Contains(errOut, "no accounts configured") {
+	if status != exitConfig || !strings.Contains(errOut, "no accounts configured") {
 		t.Errorf("check with no accounts = %d %q", status, errOut)
 	}
 }

@@ -2,8 +2,8 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,16 +18,28 @@ type serviceFlags struct {
 	system, noStart              bool
 }
 
-func parseServiceFlags(name string, args []string, stderr io.Writer) (*serviceFlags, bool) {
-	f := &serviceFlags{}
-	fs := newFlags(name, stderr, &f.config)
+func (f *serviceFlags) define(fs *flag.FlagSet, name string) {
 	fs.BoolVar(&f.system, "system", false, "a system-wide service instead of one for your user")
-	fs.StringVar(&f.executable, "executable", "", "the highroad binary the service runs (default: this one)")
-	fs.StringVar(&f.platform, "platform", "", "force a service manager: linux-systemd, darwin-launchd, windows-service")
+	fs.StringVar(&f.executable, "executable", "", "the highroad `BINARY` the service runs (default: this one)")
+	fs.StringVar(&f.platform, "platform", "", "force a service `MANAGER`: linux-systemd, darwin-launchd, windows-service")
 	if name == "install" {
 		fs.BoolVar(&f.noStart, "no-start", false, "install and enable, but do not start now")
 	}
-	return f, fs.Parse(args) == nil && fs.NArg() == 0
+}
+
+// serviceCommand makes a service command from what it does.
+func serviceCommand(name, summary, help string, do func(e *env, f *serviceFlags) error) *command {
+	return &command{
+		name: name, noArgs: true, summary: summary, help: help,
+		flags: func(fs *flag.FlagSet) func(*env) error {
+			f := &serviceFlags{}
+			f.define(fs, name)
+			return func(e *env) error {
+				f.config = e.config
+				return do(e, f)
+			}
+		},
+	}
 }
 
 // newService resolves the paths and prepares the service.
@@ -56,96 +68,84 @@ func newService(f *serviceFlags) (*install.Service, error) {
 	return install.New(install.Options{System: f.system, Executable: exe, Config: cfg, Platform: f.platform})
 }
 
-func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	f, ok := parseServiceFlags("install", args, stderr)
-	if !ok {
-		return 2
-	}
-	cfgPath := f.config
-	if cfgPath == "" {
-		cfgPath = config.DefaultPath()
-	}
-	cfg, err := config.Load(cfgPath)
-	if err == nil {
-		err = cfg.NeedAccounts()
-	}
+var installCommand = serviceCommand("install",
+	"run highroad in the background, now and at every login (or boot with -system)",
+	`Installs highroad as a service of your user (a systemd user unit, a launchd
+agent, a Windows service), enables it and starts it. The service runs
+"highroad run" with the absolute paths of this binary and the configuration.
+Installing the same service again changes nothing.`,
+	installService)
+
+func installService(e *env, f *serviceFlags) error {
+	a, err := loadAccounts(f.config)
 	if err != nil {
-		fmt.Fprintf(stderr, "highroad install: %v\n(create the configuration first: highroad init)\n", err)
-		return 1
+		return err
 	}
 	svc, err := newService(f)
 	if err != nil {
-		fmt.Fprintln(stderr, "highroad install:", err)
-		return 1
+		return err
 	}
 	did, err := svc.Install()
 	for _, d := range did {
-		fmt.Fprintln(stdout, d)
+		fmt.Fprintln(e.stdout, d)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "highroad install:", err)
-		return 1
+		return err
 	}
 	if !f.noStart {
 		if err := svc.Start(); err != nil {
-			fmt.Fprintln(stderr, "highroad install:", err)
-			return 1
+			return err
 		}
-		fmt.Fprintln(stdout, "started the service")
+		fmt.Fprintln(e.stdout, "started the service")
 	}
-	fmt.Fprintf(stdout, "logs: %s\n", svc.Logs())
-	for _, a := range cfg.Accounts {
-		if a.PasswordEnv != "" {
-			fmt.Fprintf(stdout, "note: account %q reads its password from $%s, which a service does not inherit from your shell;\n"+
-				"  use password_command or password_file instead.\n", a.Name, a.PasswordEnv)
+	fmt.Fprintf(e.stdout, "logs: %s\n", svc.Logs())
+	for _, acc := range a.cfg.Accounts {
+		if acc.PasswordEnv != "" {
+			fmt.Fprintf(e.stdout, "note: account %q reads its password from $%s, which a service does not inherit from your shell;\n"+
+				"  use password_command or password_file instead.\n", acc.Name, acc.PasswordEnv)
 		}
 	}
 	if l := svc.Lingering(); l != "" {
-		fmt.Fprintln(stdout, l)
+		fmt.Fprintln(e.stdout, l)
 	}
-	return 0
+	return nil
 }
 
-func runUninstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	f, ok := parseServiceFlags("uninstall", args, stderr)
-	if !ok {
-		return 2
-	}
-	svc, err := newService(f)
-	if err != nil {
-		fmt.Fprintln(stderr, "highroad uninstall:", err)
-		return 1
-	}
-	did, err := svc.Uninstall()
-	for _, d := range did {
-		fmt.Fprintln(stdout, d)
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "highroad uninstall:", err)
-		return 1
-	}
-	fmt.Fprintln(stdout, "your configuration and state are kept; delete them by hand if you wish")
-	return 0
-}
-
-// control returns a command that starts, stops or restarts the service.
-func control(name string, act func(*install.Service) error) command {
-	return func(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-		f, ok := parseServiceFlags(name, args, stderr)
-		if !ok {
-			return 2
-		}
+var uninstallCommand = serviceCommand("uninstall", "stop the service and remove it",
+	`Stops the service and removes its unit or plist. The configuration and the
+state are kept.`,
+	func(e *env, f *serviceFlags) error {
 		svc, err := newService(f)
-		if err == nil {
-			err = act(svc)
+		if err != nil {
+			return err
+		}
+		did, err := svc.Uninstall()
+		for _, d := range did {
+			fmt.Fprintln(e.stdout, d)
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "highroad %s: %v\n", name, err)
-			return 1
+			return err
 		}
-		fmt.Fprintf(stdout, "%s: the service is %s\n", name, svc.Status())
-		return 0
-	}
+		fmt.Fprintln(e.stdout, "your configuration and state are kept; delete them by hand if you wish")
+		return nil
+	})
+
+// controlCommand makes start, stop or restart.
+func controlCommand(name, summary string) *command {
+	act := map[string]func(*install.Service) error{
+		"start": (*install.Service).Start, "stop": (*install.Service).Stop, "restart": (*install.Service).Restart,
+	}[name]
+	return serviceCommand(name, summary, "", func(e *env, f *serviceFlags) error {
+		svc, err := newService(f)
+		if err != nil {
+			return err
+		}
+		if err := act(svc); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s: the service is %s\n", name, svc.Status())
+		return nil
+	})
 }
 
 // serviceState describes the installed service, user or system-wide.

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/highroad/highroad/demo"
+	"github.com/highroad/highroad/samples"
+	"github.com/highroad/highroad/state"
+)
+
+// demoAccount starts an in-process IMAP server holding the samples and
+// writes a configuration for it; it returns the configuration's path and
+// the state file's.
+func demoAccount(t *testing.T) (cfg, statePath string) {
+	t.Helper()
+	srv, err := demo.Start("alex", "s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	for _, s := range samples.All() {
+		if err := srv.Deliver("INBOX", s.Raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("HIGHROAD_TEST_PASSWORD", "s3cret")
+	host, port, _ := net.SplitHostPort(srv.Addr)
+	dir := t.TempDir()
+	statePath = filepath.Join(dir, "state.db")
+	cfg = filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfg, []byte("profile:\n  name: Alex Doe\n  address: alex@example.org\nstate: "+statePath+"\n"+
+		"accounts:\n  - name: work\n    server: "+host+"\n    port: "+port+"\n    tls: plain\n    username: alex\n"+
+		"    password_env: HIGHROAD_TEST_PASSWORD\n    first_run_window: 3650d\n"), 0o600)
+	return cfg, statePath
+}
+
+func runWith(t *testing.T, cfg string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	status := run(append([]string{args[0], "-config", cfg}, args[1:]...), nil, &out, &errb)
+	return out.String(), errb.String(), status
+}
+
+// TestScanAndStatusTellTheTruth scans the same mailbox twice and checks
+// that the counts are of distinct messages, that mail handled before is
+// counted and named, and that a success clears an old error.
+func TestScanAndStatusTellTheTruth(t *testing.T) {
+	cfg, statePath := demoAccount(t)
+	out, errOut, status := runWith(t, cfg, "scan", "-since", "2000-01-01")
+	if status != 0 {
+		t.Fatalf("first scan = %d: %s", status, errOut)
+	}
+	if !strings.Contains(out, "5 messages since 2000-01-01: 3 rejections (3 drafted now, 0 handled before)") {
+		t.Errorf("first scan's summary:\n%s", out)
+	}
+	// Each line names the mail as a person knows it: date, sender, subject.
+	for _, want := range []string{"2026-03-12", "Lumenfield Robotics <no-reply@greenhouse-mail.io>", "Your application to Lumenfield Robotics", "drafted, marked"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("first scan lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, status = runWith(t, cfg, "scan", "-since", "2000-01-01")
+	if status != 0 || !strings.Contains(out, "3 rejections (0 drafted now, 3 handled before)") || !strings.Contains(out, "handled before") {
+		t.Errorf("second scan = %d:\n%s", status, out)
+	}
+
+	st, err := state.Open(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Record("work", func(a *state.Activity) { a.LastError, a.LastErrorAt = "login refused", time.Now() })
+	st.Close()
+	if _, errOut, status := runWith(t, cfg, "check"); status != 0 {
+		t.Fatalf("check = %d: %s", status, errOut)
+	}
+	out, errOut, status = runWith(t, cfg, "status", "-offline")
+	if status != 0 {
+		t.Fatalf("status = %d: %s", status, errOut)
+	}
+	if !strings.Contains(out, "5 seen, 3 rejections, 3 drafts") {
+		t.Errorf("status after two scans of 5 messages:\n%s", out)
+	}
+	if strings.Contains(out, "login refused") {
+		t.Errorf("status still shows an error that a successful check cleared:\n%s", out)
+	}
+	if !strings.Contains(out, "highroad is not running") {
+		t.Errorf("status does not say highroad is not running:\n%s", out)
+	}
+}
+
+// TestStatusSeesAForegroundRun holds the claim a running highroad holds
+// and asks status.
+func TestStatusSeesAForegroundRun(t *testing.T) {
+	cfg, statePath := demoAccount(t)
+	c, err := state.Acquire(statePath, state.Runner{PID: os.Getpid(), Started: time.Now(), How: "foreground"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release()
+	out, _, _ := runWith(t, cfg, "status", "-offline")
+	if !strings.Contains(out, "highroad is running (foreground, pid") {
+		t.Errorf("status while a run holds the state:\n%s", out)
+	}
+	// And a second daemon on the same state is refused at once.
+	_, errOut, status := runWith(t, cfg, "run")
+	if status == 0 || !strings.Contains(errOut, "already running") {
+		t.Errorf("a second run = %d %q; want a refusal", status, errOut)
+	}
+}
