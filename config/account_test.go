@@ -37,7 +37,7 @@ func TestAccountErrors(t *testing.T) {
 		{"no secret", account(""), "exactly one of"},
 		{"two secrets", account("    password_env: A\n    password_command: pass x\n"), "exactly one of"},
 		{"plain remote", account("    tls: plain\n    password_env: A\n"), "only allowed to a loopback"},
-		{"bad tls", account("    tls: ssl\n    password_env: A\n"), `tls "ssl"`},
+		{"bad tls", account("    tls: ssl\n    password_env: A\n"), `tls: "ssl"`},
 		{"readable secret file", account("    password_file: " + open + "\n"), "chmod 600"},
 		{"oauth without token", account("    auth: xoauth2\n    password_env: A\n"), "token_command"},
 		{"bad keyword", account("    keyword: Job Rejection\n    password_env: A\n"), "not a valid IMAP keyword"},

@@ -142,12 +142,11 @@ func located(path string, err error) error {
 }
 
 func (c *Config) validate(src []byte) error {
-	if a := c.Profile.Address; a != "" && (!strings.Contains(a, "@") || strings.ContainsAny(a, " <>\r\n")) {
-		return fmt.Errorf("%s:%d: profile.address %q is not an email address (write it bare: you@example.org)",
-			c.Path, lineOf(src, "address:"), a)
+	if err := CheckAddress(c.Profile.Address); err != nil {
+		return fmt.Errorf("%s:%d: profile.address: %w", c.Path, lineOf(src, "address:"), err)
 	}
-	if l := c.Profile.LinkedIn; l != "" && !strings.HasPrefix(l, "https://") && !strings.HasPrefix(l, "http://") {
-		return fmt.Errorf("%s:%d: profile.linkedin must be a URL starting with https://", c.Path, lineOf(src, "linkedin:"))
+	if err := CheckLinkedIn(c.Profile.LinkedIn); err != nil {
+		return fmt.Errorf("%s:%d: profile.linkedin: %w", c.Path, lineOf(src, "linkedin:"), err)
 	}
 	if _, err := c.Rules(); err != nil {
 		return fmt.Errorf("%s:%d: classifier: %w", c.Path, lineOf(src, "classifier:"), err)
@@ -189,15 +188,6 @@ func (c *Config) Rules() (*classifier.RuleSet, error) {
 // LoadTemplates returns the reply templates with the user's overrides.
 func (c *Config) LoadTemplates() (*drafts.Templates, error) {
 	return drafts.LoadTemplates(c.Templates)
-}
-
-func expandHome(p string) string {
-	if rest, ok := strings.CutPrefix(p, "~/"); ok {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, rest)
-		}
-	}
-	return p
 }
 
 // accountLine returns the line where the i-th account starts.
