@@ -144,11 +144,12 @@ func (a *Account) setDefaults() {
 	}
 }
 
-// validate checks one account after setDefaults; where says where it is in
-// the file.
-func (a *Account) validate(where string) error {
-	fail := func(_, format string, args ...any) error {
-		return fmt.Errorf("%s: account %q: "+format, append([]any{where, a.Name}, args...)...)
+// validate checks one account after setDefaults. at says where a key of
+// the account is in the file: the key's line, or the account's first line
+// for a key it lacks.
+func (a *Account) validate(at func(key string) string) error {
+	fail := func(key, format string, args ...any) error {
+		return fmt.Errorf("%s: account %q: "+format, append([]any{at(key), a.Name}, args...)...)
 	}
 	for _, check := range []func(failer) error{a.checkConnection, a.checkAuth, a.checkSecret, a.checkMail} {
 		if err := check(fail); err != nil {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -46,6 +47,46 @@ func TestChecks(t *testing.T) {
 				if err == nil || i == 0 && !strings.Contains(err.Error(), c.want) {
 					t.Errorf("%s(%q) = %v, want an error containing %q", c.check, s, err, c.want)
 				}
+			}
+		})
+	}
+}
+
+// TestChecksMatchFile wants the configuration file to refuse, at the
+// value's line, with the same words, each value that the checks highroad
+// init uses refuse.
+func TestChecksMatchFile(t *testing.T) {
+	dir := t.TempDir()
+	open := filepath.Join(dir, "open")
+	os.WriteFile(open, []byte("x\n"), 0o644)
+	acct := func(key, v string) string {
+		return "accounts:\n  - name: w\n    server: imap.example.org\n    username: u\n" +
+			"    " + key + ": " + strconv.Quote(v) + "\n" // line 5
+	}
+	cases := []struct {
+		key, value string
+		check      func(string) error
+		src        string
+	}{
+		{"server", "imaps://x.org", CheckServer, "accounts:\n  - name: w\n    username: u\n    password_env: A\n    server: \"imaps://x.org\"\n"},
+		{"tls", "ssl", CheckTLS, acct("tls", "ssl") + "    password_env: A\n"},
+		{"port", "70000", func(s string) error { _, err := ParsePort(s); return err }, "accounts:\n  - name: w\n    server: imap.example.org\n    username: u\n    port: 70000\n    password_env: A\n"},
+		{"auth", "cram-md5", CheckAuth, acct("auth", "cram-md5") + "    password_env: A\n"},
+		{"password_env", "HR-PW", CheckEnv, acct("password_env", "HR-PW")},
+		{"password_file", open, CheckSecretFile, acct("password_file", open)},
+		{"ca_file", filepath.Join(dir, "none"), CheckCAFile, acct("ca_file", filepath.Join(dir, "none")) + "    password_env: A\n"},
+		{"profile.address", "Alex <a@b.org>", CheckAddress, "profile:\n  name: x\n  linkedin: https://x\n  # address: a@b.org\n  address: \"Alex <a@b.org>\"\n"},
+		{"profile.linkedin", "in/alex", CheckLinkedIn, "profile:\n  name: x\n  address: a@b.org\n  # linkedin: https://x\n  linkedin: in/alex\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.key, func(t *testing.T) {
+			cerr := c.check(c.value)
+			if cerr == nil {
+				t.Fatalf("check(%q) = nil, want an error", c.value)
+			}
+			_, err := Parse("c.yaml", []byte(c.src))
+			if err == nil || !strings.HasPrefix(err.Error(), "c.yaml:5: ") || !strings.HasSuffix(err.Error(), c.key+": "+cerr.Error()) {
+				t.Errorf("Parse(%q) = %v, want an error at c.yaml:5 ending %q", c.src, err, c.key+": "+cerr.Error())
 			}
 		})
 	}

@@ -103,16 +103,21 @@ func Load(path string) (*Config, error) {
 	return Parse(path, b)
 }
 
-// Parse decodes and validates a configuration read from path.
+// Parse decodes and validates a configuration read from path. Errors name
+// the path and the line of the setting at fault.
 func Parse(path string, b []byte) (*Config, error) {
-	c := &Config{Path: path}
+	c := &Config{}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
 		return nil, located(path, err)
 	}
 	c.Path = path
-	if err := c.validate(b); err != nil {
+	f, err := parseFile(path, b)
+	if err != nil {
+		return nil, located(path, err)
+	}
+	if err := c.validate(f); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -141,41 +146,55 @@ func located(path string, err error) error {
 	return errors.New(msg)
 }
 
-func (c *Config) validate(src []byte) error {
+func (c *Config) validate(f *file) error {
+	profile := f.value(f.root, "profile")
 	if err := CheckAddress(c.Profile.Address); err != nil {
-		return fmt.Errorf("%s:%d: profile.address: %w", c.Path, lineOf(src, "address:"), err)
+		return fmt.Errorf("%s: profile.address: %w", f.at(f.key(profile, "address"), profile), err)
 	}
 	if err := CheckLinkedIn(c.Profile.LinkedIn); err != nil {
-		return fmt.Errorf("%s:%d: profile.linkedin: %w", c.Path, lineOf(src, "linkedin:"), err)
+		return fmt.Errorf("%s: profile.linkedin: %w", f.at(f.key(profile, "linkedin"), profile), err)
 	}
-	if _, err := c.Rules(); err != nil {
-		return fmt.Errorf("%s:%d: classifier: %w", c.Path, lineOf(src, "classifier:"), err)
+	if err := c.validateClassifier(f); err != nil {
+		return err
 	}
+	if err := c.validateAccounts(f); err != nil {
+		return err
+	}
+	return c.validateTemplates(f)
+}
+
+func (c *Config) validateAccounts(f *file) error {
+	list := f.value(f.root, "accounts")
 	seen := map[string]bool{}
 	for i := range c.Accounts {
-		a := &c.Accounts[i]
+		a, n := &c.Accounts[i], f.item(list, i)
 		a.setDefaults()
-		where := fmt.Sprintf("%s:%d", c.Path, accountLine(src, i))
-		if err := a.validate(where); err != nil {
+		at := func(key string) string { return f.at(f.key(n, key), n, list) }
+		if err := a.validate(at); err != nil {
 			return err
 		}
 		if seen[a.Name] {
-			return fmt.Errorf("%s: two accounts are named %q; give each a distinct name", where, a.Name)
+			return fmt.Errorf("%s: two accounts are named %q; give each a distinct name", at("name"), a.Name)
 		}
 		seen[a.Name] = true
 	}
-	if c.Templates != "" {
-		c.Templates = expandHome(c.Templates)
-		if !filepath.IsAbs(c.Templates) {
-			c.Templates = filepath.Join(filepath.Dir(c.Path), c.Templates)
-		}
-		if st, err := os.Stat(c.Templates); err != nil || !st.IsDir() {
-			return fmt.Errorf("%s:%d: templates: %s is not a folder (it should hold <lang>/<stage>.tmpl files)",
-				c.Path, lineOf(src, "templates:"), c.Templates)
-		}
-		if _, err := drafts.LoadTemplates(c.Templates); err != nil {
-			return fmt.Errorf("%s:%d: templates: %w", c.Path, lineOf(src, "templates:"), err)
-		}
+	return nil
+}
+
+func (c *Config) validateTemplates(f *file) error {
+	if c.Templates == "" {
+		return nil
+	}
+	where := f.at(f.key(f.root, "templates"))
+	c.Templates = expandHome(c.Templates)
+	if !filepath.IsAbs(c.Templates) {
+		c.Templates = filepath.Join(filepath.Dir(c.Path), c.Templates)
+	}
+	if st, err := os.Stat(c.Templates); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s: templates: %s is not a folder (it should hold <lang>/<stage>.tmpl files)", where, c.Templates)
+	}
+	if _, err := drafts.LoadTemplates(c.Templates); err != nil {
+		return fmt.Errorf("%s: templates: %w", where, err)
 	}
 	return nil
 }
@@ -188,30 +207,4 @@ func (c *Config) Rules() (*classifier.RuleSet, error) {
 // LoadTemplates returns the reply templates with the user's overrides.
 func (c *Config) LoadTemplates() (*drafts.Templates, error) {
 	return drafts.LoadTemplates(c.Templates)
-}
-
-// accountLine returns the line where the i-th account starts.
-func accountLine(src []byte, i int) int {
-	var n yaml.Node
-	if yaml.Unmarshal(src, &n) != nil || len(n.Content) == 0 {
-		return 1
-	}
-	root := n.Content[0]
-	for k := 0; k+1 < len(root.Content); k += 2 {
-		if root.Content[k].Value == "accounts" && i < len(root.Content[k+1].Content) {
-			return root.Content[k+1].Content[i].Line
-		}
-	}
-	return 1
-}
-
-// lineOf returns the 1-based line of the first line of src containing s,
-// or 1.
-func lineOf(src []byte, s string) int {
-	for i, l := range strings.Split(string(src), "\n") {
-		if strings.Contains(l, s) {
-			return i + 1
-		}
-	}
-	return 1
 }

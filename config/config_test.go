@@ -53,24 +53,70 @@ classifier:
 	}
 }
 
+// TestParseErrors wants each error at the line of the setting at fault,
+// whatever text comes before it.
 func TestParseErrors(t *testing.T) {
+	tmpl := t.TempDir()
+	os.Mkdir(filepath.Join(tmpl, "en"), 0o700)
+	os.WriteFile(filepath.Join(tmpl, "en", "unknown.tmpl"), []byte("Dear {{.Nobody}}\n"), 0o600)
 	cases := []struct{ name, src, want string }{
 		{"unknown key", "profile:\n  name: x\n  nmae: y\n", "c.yaml:3: nmae is not a known setting under Profile"},
-		{"bad address", "profile:\n  address: not an address\n", "c.yaml:2: profile.address"},
-		{"bad linkedin", "profile:\n  linkedin: linkedin.com/in/x\n", "c.yaml:2: profile.linkedin"},
-		{"unknown rule", "classifier:\n  disable: [no.such.rule]\n", "no such rule"},
-		{"bad signal", "classifier:\n  rules:\n    - id: x\n      signal: maybe\n      in: body\n      weight: 1\n      match: [a]\n", "signal \"maybe\""},
+		{"bad address", "profile:\n  address: not an address\n",
+			`c.yaml:2: profile.address: "not an address" is not an email address (write it bare: you@example.org)`},
+		{"bad linkedin", "profile:\n  linkedin: linkedin.com/in/x\n",
+			`c.yaml:2: profile.linkedin: "linkedin.com/in/x" is not a URL starting with https://`},
+		// A comment, as highroad init writes them, or a signature holding
+		// "address:" and "linkedin:" come before the real keys.
+		{"address after comments", "# profile:\n#   address: alex@example.org\n#   linkedin: https://x\nprofile:\n  name: x\n  address: alex at example.org\n",
+			`c.yaml:6: profile.address: "alex at example.org"`},
+		{"linkedin after comments", "# address: a@b\n# linkedin: https://x\nprofile:\n  address: a@example.org\n  linkedin: www.linkedin.com/in/a\n",
+			`c.yaml:5: profile.linkedin: "www.linkedin.com/in/a"`},
+		{"address after signature", "profile:\n  signature: |\n    address: 1 Main St\n    linkedin: in/alex\n  linkedin: in/alex\n  address: x\n",
+			`c.yaml:6: profile.address: "x"`},
+		{"address in flow style", "profile: {name: x,\n  address: x}\n", `c.yaml:2: profile.address: "x"`},
+		{"unknown rule", "# classifier:\n#   disable: [en.decision.future]\nclassifier:\n  disable: [no.such.rule]\n",
+			`c.yaml:4: classifier: disable "no.such.rule": no such rule`},
 		{"not yaml", "profile: [\n", "c.yaml:"},
-		{"missing templates", "templates: /does/not/exist\n", "c.yaml:1: templates: /does/not/exist is not a folder"},
+		{"missing templates", "# templates: ~/t\nstate: '/tmp/templates: x'\ntemplates: /does/not/exist\n",
+			"c.yaml:3: templates: /does/not/exist is not a folder"},
+		{"bad template", "# templates: ~/t\ntemplates: " + tmpl + "\n", "c.yaml:2: templates: template " + tmpl},
 	}
 	for _, c := range cases {
-		_, err := Parse("c.yaml", []byte(c.src))
-		if c.want == "" {
-			continue
-		}
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("Parse(%s) = %v, want an error containing %q", c.name, err, c.want)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(c.src))
+			if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+				t.Errorf("Parse(%q) = %v, want an error starting %q", c.src, err, c.want)
+			}
+		})
+	}
+}
+
+// TestClassifierErrors wants a bad change at the line of the very rule,
+// id or threshold at fault.
+func TestClassifierErrors(t *testing.T) {
+	const good = "    - id: my.good\n      signal: decision\n      in: body\n      weight: 3\n      match: [went another way]\n"
+	head := "# classifier:\n#   rules:\nprofile:\n  name: x\nclassifier:\n  threshold: 7\n" // 6 lines
+	cases := []struct{ name, src, want string }{
+		{"bad signal in the second rule", head + "  rules:\n" + good +
+			"    - id: my.bad\n      signal: maybe\n      in: body\n      weight: 1\n      match: [a]\n",
+			`c.yaml:13: classifier: rule "my.bad": signal "maybe" is not one of`},
+		{"bad override", head + "  rules:\n" + good + "    - id: en.decision.regret\n      weight: -3\n",
+			`c.yaml:13: classifier: rule "en.decision.regret": a decision rule needs a positive weight`},
+		{"bad pattern", head + "  rules:\n    - id: my.paren\n      signal: decision\n      in: body\n      weight: 2\n      match: ['(']\n",
+			`c.yaml:8: classifier: rule "my.paren": pattern "("`},
+		{"id used twice", head + "  rules:\n" + good + good, `c.yaml:13: classifier: rule "my.good": id used twice`},
+		{"second disabled id unknown", head + "  disable:\n    - en.decision.regret\n    - en.no.such\n",
+			`c.yaml:9: classifier: disable "en.no.such": no such rule`},
+		{"negative threshold", "classifier:\n  disable: [en.decision.regret]\n  threshold: -2\n",
+			"c.yaml:3: classifier: threshold must be a positive number"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(c.src))
+			if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+				t.Errorf("Parse(%q) = %v, want an error starting %q", c.src, err, c.want)
+			}
+		})
 	}
 }
 

@@ -38,7 +38,7 @@ func TestPresets(t *testing.T) {
 			a.PasswordEnv, a.TokenCommand = "", "printf token"
 		}
 		a.setDefaults()
-		if err := a.validate(p.Name); err != nil {
+		if err := a.validate(func(string) string { return p.Name }); err != nil {
 			t.Errorf("preset %s is not a valid account: %v", p.Name, err)
 		}
 	}
