@@ -25,6 +25,9 @@ import (
 type Config struct {
 	// Path is the file the configuration came from; empty for defaults.
 	Path string `yaml:"-"`
+	// Found is whether a file was read. Load("") returns an empty
+	// configuration with Found false when the default file does not exist.
+	Found bool `yaml:"-"`
 
 	Profile    Profile            `yaml:"profile"`
 	Classifier classifier.Changes `yaml:"classifier"`
@@ -37,16 +40,51 @@ type Config struct {
 	Accounts []Account `yaml:"accounts"`
 }
 
-// NeedAccounts returns an error when no account is configured.
+// NeedAccounts returns an error when no account is configured. The error
+// says what to do: create the file with highroad init when none was read,
+// add an account when the file has none.
 func (c *Config) NeedAccounts() error {
-	if len(c.Accounts) == 0 {
-		where := c.Path
-		if where == "" {
-			where = DefaultPath()
+	switch {
+	case len(c.Accounts) > 0:
+		return nil
+	case !c.Found:
+		path := c.Path
+		if path == "" {
+			path = DefaultPath()
 		}
-		return fmt.Errorf("%s: %w", where, errNoAccounts)
+		return &missingError{path: path, err: fs.ErrNotExist}
 	}
-	return nil
+	return fmt.Errorf("%s: %w, or write a new file with \"%s --force\"", c.Path, errNoAccounts, initCommand(c.Path))
+}
+
+// missingError reports that no configuration file exists at path (empty
+// when there is no default path either). It unwraps to an fs.ErrNotExist.
+type missingError struct {
+	path string
+	err  error
+}
+
+func (e *missingError) Error() string {
+	where := e.path
+	if where == "" {
+		where = "the default path (there is no user configuration folder)"
+	}
+	return fmt.Sprintf("no configuration at %s: create one with \"%s\"", where, initCommand(e.path))
+}
+
+func (e *missingError) Unwrap() error { return e.err }
+
+// initCommand is the highroad init command that writes the file at path.
+func initCommand(path string) string {
+	switch {
+	case path == "":
+		return "highroad init -config FILE"
+	case path == DefaultPath():
+		return "highroad init"
+	case strings.ContainsAny(path, " \t'\"$\\`"):
+		return "highroad init -config '" + strings.ReplaceAll(path, "'", `'\''`) + "'"
+	}
+	return "highroad init -config " + path
 }
 
 // StatePath returns the state file to use.
@@ -87,15 +125,21 @@ func DefaultPath() string {
 }
 
 // Load reads the configuration at path. When path is empty, the default
-// path is read if it exists, and an empty configuration is returned if not.
+// path is read if it exists, and an empty configuration with Found false is
+// returned if not, for the commands that work without an account. A named
+// path that does not exist is an error (matching fs.ErrNotExist) that names
+// it and says to create it with highroad init.
 func Load(path string) (*Config, error) {
 	explicit := path != ""
 	if !explicit {
 		path = DefaultPath()
 	}
 	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) && !explicit {
-		return &Config{}, nil
+	if errors.Is(err, fs.ErrNotExist) {
+		if !explicit {
+			return &Config{}, nil
+		}
+		return nil, &missingError{path: path, err: err}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -112,7 +156,7 @@ func Parse(path string, b []byte) (*Config, error) {
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
 		return nil, located(path, err)
 	}
-	c.Path = path
+	c.Path, c.Found = path, true
 	f, err := parseFile(path, b)
 	if err != nil {
 		return nil, located(path, err)

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,17 +123,65 @@ func TestClassifierErrors(t *testing.T) {
 }
 
 func TestLoad(t *testing.T) {
-	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
-		t.Error("Load of a named missing file succeeded")
-	}
 	p := filepath.Join(t.TempDir(), "empty.yaml")
 	os.WriteFile(p, nil, 0o600)
-	if c, err := Load(p); err != nil || c.Profile.Address != "" {
-		t.Errorf("Load(empty) = %+v, %v", c, err)
+	if c, err := Load(p); err != nil || c.Profile.Address != "" || !c.Found || c.Path != p {
+		t.Errorf("Load(empty) = %+v, %v; want an empty configuration found at %s", c, err, p)
 	}
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())
-	if _, err := Load(""); err != nil {
-		t.Errorf("Load with no config anywhere = %v, want defaults", err)
+	c, err := Load("")
+	if err != nil || c.Found || len(c.Accounts) != 0 {
+		t.Errorf("Load(\"\") with no config anywhere = %+v, %v; want an empty configuration, not found", c, err)
+	}
+}
+
+// TestMissingConfig wants every way of having no account to say what to
+// run.
+func TestMissingConfig(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	def := DefaultPath()
+	dir := t.TempDir()
+	missing, spaced, empty := filepath.Join(dir, "missing.yaml"), filepath.Join(dir, "my config.yaml"), filepath.Join(dir, "empty.yaml")
+	os.WriteFile(empty, []byte("# accounts:\nprofile:\n  name: x\n"), 0o600)
+	cases := []struct{ name, path, want string }{
+		{"explicit missing", missing, `no configuration at ` + missing + `: create one with "highroad init -config ` + missing + `"`},
+		{"explicit missing with a space", spaced, `no configuration at ` + spaced + `: create one with "highroad init -config '` + spaced + `'"`},
+		{"explicit default missing", def, `no configuration at ` + def + `: create one with "highroad init"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load(c.path)
+			if err == nil || err.Error() != c.want || !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("Load(%q) = %v, want %q (an fs.ErrNotExist)", c.path, err, c.want)
+			}
+		})
+	}
+	cases = []struct{ name, path, want string }{
+		{"default missing", "", `no configuration at ` + def + `: create one with "highroad init"`},
+		{"file without accounts", empty, empty + `: no accounts configured: add one under accounts: (see the README), ` +
+			`or write a new file with "highroad init -config ` + empty + ` --force"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := Load(c.path)
+			if err != nil {
+				t.Fatalf("Load(%q) = %v", c.path, err)
+			}
+			if err := cfg.NeedAccounts(); err == nil || err.Error() != c.want {
+				t.Errorf("Load(%q).NeedAccounts() = %v, want %q", c.path, err, c.want)
+			}
+		})
+	}
+	os.MkdirAll(filepath.Dir(def), 0o700)
+	os.WriteFile(def, nil, 0o600)
+	cfg, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := def + `: no accounts configured: add one under accounts: (see the README), or write a new file with "highroad init --force"`
+	if err := cfg.NeedAccounts(); err == nil || err.Error() != want {
+		t.Errorf("Load(\"\").NeedAccounts() with an empty default file = %v, want %q", err, want)
 	}
 }
