@@ -144,67 +144,109 @@ func (a *Account) setDefaults() {
 	}
 }
 
-// validate checks one account; where says where it is in the file.
-func (a *Account) validate(where string) error {
-	fail := func(format string, args ...any) error {
-		return fmt.Errorf("%s: account %q: %s", where, a.Name, fmt.Sprintf(format, args...))
+// validate checks one account after setDefaults. at says where a key of
+// the account is in the file: the key's line, or the account's first line
+// for a key it lacks.
+func (a *Account) validate(at func(key string) string) error {
+	fail := func(key, format string, args ...any) error {
+		return fmt.Errorf("%s: account %q: "+format, append([]any{at(key), a.Name}, args...)...)
 	}
+	for _, check := range []func(failer) error{a.checkConnection, a.checkAuth, a.checkSecret, a.checkMail} {
+		if err := check(fail); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// failer makes the error for a bad key of an account.
+type failer func(key, format string, args ...any) error
+
+func (a *Account) checkConnection(fail failer) error {
 	if a.Server == "" {
-		return fail("no server (set server: imap.example.org)")
+		return fail("", "no server (add server: imap.example.org)")
+	}
+	if err := CheckServer(a.Server); err != nil {
+		return fail("server", "server: %w", err)
 	}
 	if a.Username == "" {
-		return fail("no username")
+		return fail("", "no username (add username: with the IMAP login, usually your email address)")
 	}
-	switch a.TLS {
-	case TLSImplicit, TLSStartTLS:
-	case TLSNone:
-		if !loopback(a.Server) {
-			return fail("tls: plain sends your password unencrypted; it is only allowed to a loopback address such as 127.0.0.1")
-		}
-	default:
-		return fail("tls %q is not one of imaps, starttls, plain", a.TLS)
+	if err := CheckTLS(a.TLS); err != nil {
+		return fail("tls", "tls: %w", err)
 	}
-	if a.Port <= 0 || a.Port > 65535 {
-		return fail("port %d is out of range", a.Port)
+	if a.TLS == TLSNone && !loopback(a.Server) {
+		return fail("tls", "tls: plain sends your password unencrypted; it is only allowed to a loopback address such as 127.0.0.1")
 	}
-	switch a.Auth {
-	case AuthPassword:
-		if a.TokenCommand != "" {
-			return fail("token_command is for auth: xoauth2 or oauthbearer")
-		}
-	case AuthXOAuth2, AuthOAuthBearer:
-		if a.TokenCommand == "" {
-			return fail("auth %s needs token_command: a command that prints an access token", a.Auth)
-		}
-	default:
-		return fail("auth %q is not one of password, xoauth2, oauthbearer", a.Auth)
-	}
-	sources := 0
-	for _, s := range []string{a.PasswordEnv, a.PasswordFile, a.PasswordCommand, a.TokenCommand} {
-		if s != "" {
-			sources++
-		}
-	}
-	if sources != 1 {
-		return fail("give exactly one of password_env, password_file, password_command (or token_command for OAuth); passwords never go in this file")
-	}
-	if a.PasswordFile != "" {
-		a.PasswordFile = expandHome(a.PasswordFile)
-		if err := checkSecretFile(a.PasswordFile); err != nil {
-			return fail("%v", err)
-		}
+	if err := CheckPort(a.Port); err != nil {
+		return fail("port", "port: %w", err)
 	}
 	if a.CAFile != "" {
 		a.CAFile = expandHome(a.CAFile)
-		if _, err := os.Stat(a.CAFile); err != nil {
-			return fail("ca_file: %v", err)
+		if err := CheckCAFile(a.CAFile); err != nil {
+			return fail("ca_file", "ca_file: %w", err)
 		}
 	}
+	return nil
+}
+
+func (a *Account) checkAuth(fail failer) error {
+	if err := CheckAuth(a.Auth); err != nil {
+		return fail("auth", "auth: %w", err)
+	}
+	if a.Auth == AuthPassword && a.TokenCommand != "" {
+		return fail("token_command", "token_command is for auth: xoauth2 or oauthbearer; with a password use password_env, password_file or password_command")
+	}
+	if a.Auth != AuthPassword && a.TokenCommand == "" {
+		return fail("auth", "auth: %s needs token_command: a command that prints an access token", a.Auth)
+	}
+	return nil
+}
+
+// checkSecret wants exactly one source of the secret, and a good one.
+func (a *Account) checkSecret(fail failer) error {
+	var given []string
+	for _, s := range [][2]string{{"password_env", a.PasswordEnv}, {"password_file", a.PasswordFile},
+		{"password_command", a.PasswordCommand}, {"token_command", a.TokenCommand}} {
+		if s[1] != "" {
+			given = append(given, s[0])
+		}
+	}
+	const one = "give exactly one of password_env, password_file, password_command (or token_command for OAuth); passwords never go in this file"
+	switch {
+	case len(given) == 0:
+		return fail("", "no secret: %s", one)
+	case len(given) > 1:
+		return fail(given[1], "both %s and %s: %s", given[0], given[1], one)
+	}
+	if a.PasswordEnv != "" {
+		if err := CheckEnv(a.PasswordEnv); err != nil {
+			return fail("password_env", "password_env: %w", err)
+		}
+	}
+	if a.PasswordFile != "" {
+		a.PasswordFile = expandHome(a.PasswordFile)
+		if err := CheckSecretFile(a.PasswordFile); err != nil {
+			return fail("password_file", "password_file: %w", err)
+		}
+	}
+	return nil
+}
+
+func (a *Account) checkMail(fail failer) error {
+	for _, m := range a.Mailboxes {
+		if strings.TrimSpace(m) == "" {
+			return fail("mailboxes", "mailboxes: an empty name; write each mailbox's name, e.g. INBOX")
+		}
+	}
+	if strings.TrimSpace(a.Drafts) == "" {
+		return fail("drafts", "drafts: an empty name; write the drafts mailbox's name, or leave drafts out for %s", DefaultDrafts)
+	}
 	if !validKeyword(a.Keyword) {
-		return fail("keyword %q is not a valid IMAP keyword (letters, digits and $ _ - . only)", a.Keyword)
+		return fail("keyword", "keyword %q is not a valid IMAP keyword (letters, digits and $ _ - . only)", a.Keyword)
 	}
 	if time.Duration(a.PollInterval) < 10*time.Second {
-		return fail("poll_interval %v is shorter than 10s; servers throttle such clients", time.Duration(a.PollInterval))
+		return fail("poll_interval", "poll_interval %v is shorter than 10s; servers throttle such clients", time.Duration(a.PollInterval))
 	}
 	return nil
 }
@@ -229,18 +271,6 @@ func validKeyword(k string) bool {
 	return true
 }
 
-// checkSecretFile refuses a secret file that others can read.
-func checkSecretFile(path string) error {
-	st, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("password_file: %v", err)
-	}
-	if runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("password_file %s can be read by others (mode %v); run: chmod 600 %s", path, st.Mode().Perm(), path)
-	}
-	return nil
-}
-
 // secretTimeout bounds a password or token command.
 const secretTimeout = 30 * time.Second
 
@@ -255,8 +285,8 @@ func (a *Account) Secret(ctx context.Context) (string, error) {
 		}
 		return v, nil
 	case a.PasswordFile != "":
-		if err := checkSecretFile(a.PasswordFile); err != nil {
-			return "", fmt.Errorf("account %q: %w", a.Name, err)
+		if err := CheckSecretFile(a.PasswordFile); err != nil {
+			return "", fmt.Errorf("account %q: password_file: %w", a.Name, err)
 		}
 		b, err := os.ReadFile(a.PasswordFile)
 		if err != nil {

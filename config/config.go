@@ -25,6 +25,9 @@ import (
 type Config struct {
 	// Path is the file the configuration came from; empty for defaults.
 	Path string `yaml:"-"`
+	// Found is whether a file was read. Load("") returns an empty
+	// configuration with Found false when the default file does not exist.
+	Found bool `yaml:"-"`
 
 	Profile    Profile            `yaml:"profile"`
 	Classifier classifier.Changes `yaml:"classifier"`
@@ -37,16 +40,51 @@ type Config struct {
 	Accounts []Account `yaml:"accounts"`
 }
 
-// NeedAccounts returns an error when no account is configured.
+// NeedAccounts returns an error when no account is configured. The error
+// says what to do: create the file with highroad init when none was read,
+// add an account when the file has none.
 func (c *Config) NeedAccounts() error {
-	if len(c.Accounts) == 0 {
-		where := c.Path
-		if where == "" {
-			where = DefaultPath()
+	switch {
+	case len(c.Accounts) > 0:
+		return nil
+	case !c.Found:
+		path := c.Path
+		if path == "" {
+			path = DefaultPath()
 		}
-		return fmt.Errorf("%s: %w", where, errNoAccounts)
+		return &missingError{path: path, err: fs.ErrNotExist}
 	}
-	return nil
+	return fmt.Errorf("%s: %w, or write a new file with \"%s --force\"", c.Path, errNoAccounts, initCommand(c.Path))
+}
+
+// missingError reports that no configuration file exists at path (empty
+// when there is no default path either). It unwraps to an fs.ErrNotExist.
+type missingError struct {
+	path string
+	err  error
+}
+
+func (e *missingError) Error() string {
+	where := e.path
+	if where == "" {
+		where = "the default path (there is no user configuration folder)"
+	}
+	return fmt.Sprintf("no configuration at %s: create one with \"%s\"", where, initCommand(e.path))
+}
+
+func (e *missingError) Unwrap() error { return e.err }
+
+// initCommand is the highroad init command that writes the file at path.
+func initCommand(path string) string {
+	switch {
+	case path == "":
+		return "highroad init -config FILE"
+	case path == DefaultPath():
+		return "highroad init"
+	case strings.ContainsAny(path, " \t'\"$\\`"):
+		return "highroad init -config '" + strings.ReplaceAll(path, "'", `'\''`) + "'"
+	}
+	return "highroad init -config " + path
 }
 
 // StatePath returns the state file to use.
@@ -87,15 +125,21 @@ func DefaultPath() string {
 }
 
 // Load reads the configuration at path. When path is empty, the default
-// path is read if it exists, and an empty configuration is returned if not.
+// path is read if it exists, and an empty configuration with Found false is
+// returned if not, for the commands that work without an account. A named
+// path that does not exist is an error (matching fs.ErrNotExist) that names
+// it and says to create it with highroad init.
 func Load(path string) (*Config, error) {
 	explicit := path != ""
 	if !explicit {
 		path = DefaultPath()
 	}
 	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) && !explicit {
-		return &Config{}, nil
+	if errors.Is(err, fs.ErrNotExist) {
+		if !explicit {
+			return &Config{}, nil
+		}
+		return nil, &missingError{path: path, err: err}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -103,16 +147,21 @@ func Load(path string) (*Config, error) {
 	return Parse(path, b)
 }
 
-// Parse decodes and validates a configuration read from path.
+// Parse decodes and validates a configuration read from path. Errors name
+// the path and the line of the setting at fault.
 func Parse(path string, b []byte) (*Config, error) {
-	c := &Config{Path: path}
+	c := &Config{}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
 		return nil, located(path, err)
 	}
-	c.Path = path
-	if err := c.validate(b); err != nil {
+	c.Path, c.Found = path, true
+	f, err := parseFile(path, b)
+	if err != nil {
+		return nil, located(path, err)
+	}
+	if err := c.validate(f); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -141,42 +190,55 @@ func located(path string, err error) error {
 	return errors.New(msg)
 }
 
-func (c *Config) validate(src []byte) error {
-	if a := c.Profile.Address; a != "" && (!strings.Contains(a, "@") || strings.ContainsAny(a, " <>\r\n")) {
-		return fmt.Errorf("%s:%d: profile.address %q is not an email address (write it bare: you@example.org)",
-			c.Path, lineOf(src, "address:"), a)
+func (c *Config) validate(f *file) error {
+	profile := f.value(f.root, "profile")
+	if err := CheckAddress(c.Profile.Address); err != nil {
+		return fmt.Errorf("%s: profile.address: %w", f.at(f.key(profile, "address"), profile), err)
 	}
-	if l := c.Profile.LinkedIn; l != "" && !strings.HasPrefix(l, "https://") && !strings.HasPrefix(l, "http://") {
-		return fmt.Errorf("%s:%d: profile.linkedin must be a URL starting with https://", c.Path, lineOf(src, "linkedin:"))
+	if err := CheckLinkedIn(c.Profile.LinkedIn); err != nil {
+		return fmt.Errorf("%s: profile.linkedin: %w", f.at(f.key(profile, "linkedin"), profile), err)
 	}
-	if _, err := c.Rules(); err != nil {
-		return fmt.Errorf("%s:%d: classifier: %w", c.Path, lineOf(src, "classifier:"), err)
+	if err := c.validateClassifier(f); err != nil {
+		return err
 	}
+	if err := c.validateAccounts(f); err != nil {
+		return err
+	}
+	return c.validateTemplates(f)
+}
+
+func (c *Config) validateAccounts(f *file) error {
+	list := f.value(f.root, "accounts")
 	seen := map[string]bool{}
 	for i := range c.Accounts {
-		a := &c.Accounts[i]
+		a, n := &c.Accounts[i], f.item(list, i)
 		a.setDefaults()
-		where := fmt.Sprintf("%s:%d", c.Path, accountLine(src, i))
-		if err := a.validate(where); err != nil {
+		at := func(key string) string { return f.at(f.key(n, key), n, list) }
+		if err := a.validate(at); err != nil {
 			return err
 		}
 		if seen[a.Name] {
-			return fmt.Errorf("%s: two accounts are named %q; give each a distinct name", where, a.Name)
+			return fmt.Errorf("%s: two accounts are named %q; give each a distinct name", at("name"), a.Name)
 		}
 		seen[a.Name] = true
 	}
-	if c.Templates != "" {
-		c.Templates = expandHome(c.Templates)
-		if !filepath.IsAbs(c.Templates) {
-			c.Templates = filepath.Join(filepath.Dir(c.Path), c.Templates)
-		}
-		if st, err := os.Stat(c.Templates); err != nil || !st.IsDir() {
-			return fmt.Errorf("%s:%d: templates: %s is not a folder (it should hold <lang>/<stage>.tmpl files)",
-				c.Path, lineOf(src, "templates:"), c.Templates)
-		}
-		if _, err := drafts.LoadTemplates(c.Templates); err != nil {
-			return fmt.Errorf("%s:%d: templates: %w", c.Path, lineOf(src, "templates:"), err)
-		}
+	return nil
+}
+
+func (c *Config) validateTemplates(f *file) error {
+	if c.Templates == "" {
+		return nil
+	}
+	where := f.at(f.key(f.root, "templates"))
+	c.Templates = expandHome(c.Templates)
+	if !filepath.IsAbs(c.Templates) {
+		c.Templates = filepath.Join(filepath.Dir(c.Path), c.Templates)
+	}
+	if st, err := os.Stat(c.Templates); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s: templates: %s is not a folder (it should hold <lang>/<stage>.tmpl files)", where, c.Templates)
+	}
+	if _, err := drafts.LoadTemplates(c.Templates); err != nil {
+		return fmt.Errorf("%s: templates: %w", where, err)
 	}
 	return nil
 }
@@ -189,39 +251,4 @@ func (c *Config) Rules() (*classifier.RuleSet, error) {
 // LoadTemplates returns the reply templates with the user's overrides.
 func (c *Config) LoadTemplates() (*drafts.Templates, error) {
 	return drafts.LoadTemplates(c.Templates)
-}
-
-func expandHome(p string) string {
-	if rest, ok := strings.CutPrefix(p, "~/"); ok {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, rest)
-		}
-	}
-	return p
-}
-
-// accountLine returns the line where the i-th account starts.
-func accountLine(src []byte, i int) int {
-	var n yaml.Node
-	if yaml.Unmarshal(src, &n) != nil || len(n.Content) == 0 {
-		return 1
-	}
-	root := n.Content[0]
-	for k := 0; k+1 < len(root.Content); k += 2 {
-		if root.Content[k].Value == "accounts" && i < len(root.Content[k+1].Content) {
-			return root.Content[k+1].Content[i].Line
-		}
-	}
-	return 1
-}
-
-// lineOf returns the 1-based line of the first line of src containing s,
-// or 1.
-func lineOf(src []byte, s string) int {
-	for i, l := range strings.Split(string(src), "\n") {
-		if strings.Contains(l, s) {
-			return i + 1
-		}
-	}
-	return 1
 }

@@ -38,7 +38,7 @@ func TestPresets(t *testing.T) {
 			a.PasswordEnv, a.TokenCommand = "", "printf token"
 		}
 		a.setDefaults()
-		if err := a.validate(p.Name); err != nil {
+		if err := a.validate(func(string) string { return p.Name }); err != nil {
 			t.Errorf("preset %s is not a valid account: %v", p.Name, err)
 		}
 	}
@@ -175,7 +175,7 @@ func TestWriteFileRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Load(signature %q) = %v", sig, err)
 		}
-		want.Path = path
+		want.Path, want.Found = path, true
 		if !reflect.DeepEqual(got, want) {
 			b, _ := os.ReadFile(path)
 			t.Errorf("signature %q: read back\n%+v\nwant\n%+v\nfile:\n%s", sig, got, want, b)

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 
@@ -71,91 +68,22 @@ func required(s string) error {
 	return nil
 }
 
-func checkServer(s string) error {
-	switch {
-	case s == "":
-		return errors.New("a server is required, e.g. imap.example.org")
-	case strings.Contains(s, "://") || strings.ContainsAny(s, " \t/"):
-		return fmt.Errorf("%q is not a host name; write it bare, e.g. imap.example.org", s)
-	}
-	return nil
-}
-
-func checkTLS(s string) error {
-	switch s {
-	case config.TLSImplicit, config.TLSStartTLS, config.TLSNone:
-		return nil
-	}
-	return fmt.Errorf("%q is not one of imaps, starttls, plain", s)
-}
+// The checks of single values are config's, so that init accepts and
+// refuses exactly what the configuration file does.
+var (
+	checkServer     = config.CheckServer
+	checkTLS        = config.CheckTLS
+	checkAuth       = config.CheckAuth
+	checkAddress    = config.CheckAddress
+	checkLinkedIn   = config.CheckLinkedIn
+	checkEnv        = config.CheckEnv
+	checkSecretFile = config.CheckSecretFile
+	checkCAFile     = config.CheckCAFile
+)
 
 func checkPort(s string) error {
-	if n, err := strconv.Atoi(s); err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("%q is not a port number (1-65535)", s)
-	}
-	return nil
-}
-
-func checkAuth(s string) error {
-	if s != config.AuthPassword && !oauth(s) {
-		return fmt.Errorf("%q is not one of password, xoauth2, oauthbearer", s)
-	}
-	return nil
-}
-
-func checkAddress(s string) error {
-	if s != "" && (!strings.Contains(s, "@") || strings.ContainsAny(s, " <>\r\n")) {
-		return fmt.Errorf("%q is not an email address (write it bare: you@example.org)", s)
-	}
-	return nil
-}
-
-func checkLinkedIn(s string) error {
-	if s != "" && !strings.HasPrefix(s, "https://") && !strings.HasPrefix(s, "http://") {
-		return fmt.Errorf("%q is not a URL starting with https://", s)
-	}
-	return nil
-}
-
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-func checkEnv(s string) error {
-	if !envName.MatchString(s) {
-		return fmt.Errorf("%q is not an environment variable name (letters, digits and _)", s)
-	}
-	return nil
-}
-
-// checkSecretFile wants a file only its owner can read, as highroad run
-// will.
-func checkSecretFile(s string) error {
-	st, err := os.Stat(expandHome(s))
-	if err != nil {
-		return fmt.Errorf("%v; create it first (chmod 600), or press Ctrl-C and choose another way", err)
-	}
-	if runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("others can read %s; run chmod 600 %s, then answer again", s, s)
-	}
-	return nil
-}
-
-func checkCAFile(s string) error {
-	if s == "" {
-		return nil
-	}
-	if _, err := os.Stat(expandHome(s)); err != nil {
-		return fmt.Errorf("%v (empty to skip)", err)
-	}
-	return nil
-}
-
-func expandHome(p string) string {
-	if rest, ok := strings.CutPrefix(p, "~/"); ok {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, rest)
-		}
-	}
-	return p
+	_, err := config.ParsePort(s)
+	return err
 }
 
 // interview asks for what the flags left out, in the order of the file:
