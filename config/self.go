@@ -22,7 +22,7 @@ func (c *Config) SelfAddresses() []string {
 // (the demo's), with the same defaults and checks as one from the file.
 func (c *Config) AddAccount(a Account) error {
 	a.setDefaults()
-	if err := a.validate("added account"); err != nil {
+	if err := a.validate(func(string) string { return "added account" }); err != nil {
 		return err
 	}
 	c.Accounts = append(c.Accounts, a)

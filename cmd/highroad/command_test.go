@@ -108,3 +108,23 @@ func TestClassifyScoreAddsUp(t *testing.T) {
 	}
 	checkSums(t, out)
 }
+
+// TestNoConfigSaysInit runs the commands that need an account on a machine
+// with no configuration: each says to run highroad init.
+func TestNoConfigSaysInit(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	for _, name := range []string{"run", "check", "scan", "install"} {
+		var out, errb bytes.Buffer
+		status := run([]string{name}, nil, &out, &errb)
+		if status != exitConfig || !strings.Contains(errb.String(), `create one with "highroad init"`) {
+			t.Errorf("highroad %s without a configuration = %d %q; want %d and advice to run highroad init", name, status, errb.String(), exitConfig)
+		}
+	}
+	missing := filepath.Join(t.TempDir(), "nope.yaml")
+	var out, errb bytes.Buffer
+	status := run([]string{"check", "-config", missing}, nil, &out, &errb)
+	if status != exitConfig || !strings.Contains(errb.String(), `"highroad init -config `+missing+`"`) {
+		t.Errorf("check -config %s = %d %q; want advice to run highroad init -config", missing, status, errb.String())
+	}
+}
