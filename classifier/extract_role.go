@@ -136,13 +136,6 @@ func specialised(r, src, company string) string {
 var roleFollower = map[string]bool{"role": true, "position": true, "team": true, "at": true, "with": true,
 	"in": true, "opening": true, "vacancy": true, "job": true, "and": true, "here": true}
 
-// roleHeads are lower-case fragments of which at least one stands on any
-// line that names a title after an anchor.
-var roleHeads = []string{"position", "role", "job", "opening", "vacanc", "post", "applic", "apply", "candida",
-	"interest", "interview", "consider", "bewerb", "stelle", "rolle", "offre", "tant que", "puesto", "posici",
-	"vacante", "rol ", "oferta", "functie", "vacature", "positie", "sollicitatie", "gig", "opportunit", "title",
-	"titel", "intitul", "requisition"}
-
 // unwrap joins the lines of each paragraph into one.
 func unwrap(s string) string {
 	b := []byte(s)

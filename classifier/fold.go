@@ -15,8 +15,6 @@ type doc struct {
 
 type span struct{ start, end int32 }
 
-func (d *doc) word(i int) string { return string(d.buf[d.words[i].start:d.words[i].end]) }
-
 // wordBytes returns word i without copying; callers must not keep it.
 func (d *doc) wordBytes(i int) []byte { return d.buf[d.words[i].start:d.words[i].end] }
 

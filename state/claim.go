@@ -52,7 +52,8 @@ func Acquire(statePath string, r Runner) (*Claim, error) {
 		return nil, ErrClaimed
 	}
 	b, _ := json.Marshal(r)
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt(b, 0)
 	}
 	if err != nil {
