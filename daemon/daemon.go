@@ -53,6 +53,19 @@ func (d *Daemon) connected(account string) bool {
 	return d.ok[account]
 }
 
+// hasConnected reports whether the account has ever logged in, during this
+// run or, per the state, an earlier one.
+func (d *Daemon) hasConnected(account string) bool {
+	if d.connected(account) {
+		return true
+	}
+	if d.Store == nil {
+		return false
+	}
+	act, err := d.Store.Activity(account)
+	return err == nil && !act.LastContact.IsZero()
+}
+
 func (d *Daemon) markConnected(account string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -64,7 +77,11 @@ func (d *Daemon) markConnected(account string) {
 
 // Timeouts bound the waits on a server.
 type Timeouts struct {
-	Command    time.Duration // one IMAP command, including its response
+	Command time.Duration // one IMAP command, including its response
+	// Greeting is how long a server may stay silent after a plain connect
+	// before a second connection asks whether the port expects TLS; the
+	// wait for the greeting goes on up to Command.
+	Greeting   time.Duration
 	Recheck    time.Duration // the longest an IDLE runs before a re-check
 	BackoffMin time.Duration
 	BackoffMax time.Duration
@@ -73,6 +90,9 @@ type Timeouts struct {
 func (t Timeouts) withDefaults() Timeouts {
 	if t.Command == 0 {
 		t.Command = 60 * time.Second
+	}
+	if t.Greeting == 0 {
+		t.Greeting = 5 * time.Second
 	}
 	if t.Recheck == 0 {
 		t.Recheck = 5 * time.Minute
