@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"io"
 	"log"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http/httptest"
@@ -234,5 +235,70 @@ func TestRunStopsOnTLSMismatch(t *testing.T) {
 	}
 	if !daemon.IsPermanent(err) || !strings.Contains(err.Error(), "tls: starttls") {
 		t.Errorf("Run(imaps on a plain port) = %v, want a permanent error naming tls: starttls", err)
+	}
+}
+
+// logRecords is a slog handler that sends each record to the test.
+type logRecords chan slog.Record
+
+func (h logRecords) Enabled(context.Context, slog.Level) bool { return true }
+func (h logRecords) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h logRecords) WithGroup(string) slog.Handler            { return h }
+func (h logRecords) Handle(_ context.Context, r slog.Record) error {
+	select {
+	case h <- r.Clone():
+	default:
+	}
+	return nil
+}
+
+func attr(r slog.Record, key string) string {
+	v := ""
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == key {
+			v = a.Value.String()
+		}
+		return v == ""
+	})
+	return v
+}
+
+// TestRunRetriesRefused: a server not up yet (a bridge starting after
+// highroad) is retried, and the log says whether the account ever worked.
+func TestRunRetriesRefused(t *testing.T) {
+	for _, tt := range []struct {
+		contacted bool
+		want      string
+	}{
+		{false, "cannot connect yet; retrying"},
+		{true, "cannot connect; retrying"},
+	} {
+		d := mismatchDaemon(t, closedPort(t), config.TLSNone, "")
+		if tt.contacted {
+			d.Store.Record("test", func(a *state.Activity) { a.LastContact = time.Now().Add(-time.Hour) })
+		}
+		logs := make(logRecords, 100)
+		d.Log = slog.New(logs)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- d.Run(ctx) }()
+		deadline := time.After(10 * time.Second)
+		for attempts := 0; attempts < 2; {
+			select {
+			case r := <-logs:
+				if r.Message != tt.want || !strings.Contains(attr(r, "err"), "connection refused: is the server running") {
+					t.Fatalf("contacted before = %v: log %q err=%q, want %q with the refusal explained", tt.contacted, r.Message, attr(r, "err"), tt.want)
+				}
+				attempts++
+			case err := <-done:
+				t.Fatalf("Run on a refused port = %v, want it to keep retrying", err)
+			case <-deadline:
+				t.Fatalf("no second attempt logged within 10 s")
+			}
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v after cancellation, want nil", err)
+		}
 	}
 }

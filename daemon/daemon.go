@@ -178,7 +178,7 @@ func (d *Daemon) watch(ctx context.Context, a *config.Account) error {
 	backoff := d.Timeouts.BackoffMin
 	for {
 		start := d.now()
-		err := d.session(ctx, a, log)
+		reached, err := d.session(ctx, a, log)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -191,7 +191,7 @@ func (d *Daemon) watch(ctx context.Context, a *config.Account) error {
 			backoff = d.Timeouts.BackoffMin // the session was healthy for a while
 		}
 		wait := jitter(backoff)
-		log.Warn("connection lost; reconnecting", "err", err, "in", wait.Round(time.Millisecond))
+		log.Warn(d.retryNote(a.Name, reached), "err", err, "in", wait.Round(time.Millisecond))
 		select {
 		case <-ctx.Done():
 			return nil
@@ -201,13 +201,27 @@ func (d *Daemon) watch(ctx context.Context, a *config.Account) error {
 	}
 }
 
+// retryNote says what failed: a connection that had been made, or a
+// connect, and whether the account has ever worked (if not, the settings
+// or a server not yet started are the likely cause).
+func (d *Daemon) retryNote(account string, reached bool) string {
+	switch {
+	case reached:
+		return "connection lost; reconnecting"
+	case d.hasConnected(account):
+		return "cannot connect; retrying"
+	}
+	return "cannot connect yet; retrying"
+}
+
 func jitter(d time.Duration) time.Duration {
 	return d/2 + time.Duration(rand.Int64N(int64(d)/2+1))
 }
 
 // session connects once and serves the account until the connection fails
-// or ctx is cancelled. A panic becomes a transient error.
-func (d *Daemon) session(ctx context.Context, a *config.Account, log *slog.Logger) (err error) {
+// or ctx is cancelled; reached tells whether it got connected. A panic
+// becomes a transient error.
+func (d *Daemon) session(ctx context.Context, a *config.Account, log *slog.Logger) (reached bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("panic in session", "panic", r, "stack", string(debug.Stack()))
@@ -216,12 +230,13 @@ func (d *Daemon) session(ctx context.Context, a *config.Account, log *slog.Logge
 	}()
 	s, err := d.connect(ctx, a, log)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer s.close()
+	reached = true
 	d.markConnected(a.Name)
 	d.recordContact(a.Name)
-	return s.serve(ctx)
+	return reached, s.serve(ctx)
 }
 
 func (d *Daemon) recordContact(account string) {
