@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -68,22 +69,14 @@ func (d *Daemon) connect(ctx context.Context, a *config.Account, log *slog.Logge
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	conn, err := dialer.DialContext(ctx, "tcp", a.Addr())
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", a.Addr(), err)
+		return nil, d.explain(a, err)
 	}
 	// Cancelling the context closes the connection, which ends any wait.
 	s.stopCancel = context.AfterFunc(ctx, func() { conn.Close() })
-	if err := s.handshake(conn, opts); err != nil {
+	if err := s.handshake(ctx, conn, opts); err != nil {
 		conn.Close()
 		s.stopCancel()
-		var cert *tls.CertificateVerificationError
-		if errors.As(err, &cert) {
-			err = fmt.Errorf("connect to %s: the server's certificate is not trusted (%v); for a self-signed server set ca_file", a.Addr(), cert.Err)
-			if !d.connected(a.Name) {
-				return nil, permanent(err) // never worked: a setting to fix, not a hiccup
-			}
-			return nil, err
-		}
-		return nil, fmt.Errorf("connect to %s: %w", a.Addr(), err)
+		return nil, d.explain(a, err)
 	}
 	if err := s.login(ctx); err != nil {
 		s.close()
@@ -97,10 +90,29 @@ func (d *Daemon) connect(ctx context.Context, a *config.Account, log *slog.Logge
 }
 
 // handshake sets up TLS (implicit or STARTTLS) and waits for the greeting,
-// all under the watchdog.
-func (s *session) handshake(conn net.Conn, opts *imapclient.Options) error {
-	timer := time.AfterFunc(s.d.Timeouts.Command, func() { conn.Close() })
+// all under the watchdog. Where the first bytes show a wrong port or TLS
+// mode, the error names the fix.
+func (s *session) handshake(ctx context.Context, conn net.Conn, opts *imapclient.Options) error {
+	var expired atomic.Bool
+	timer := time.AfterFunc(s.d.Timeouts.Command, func() {
+		expired.Store(true)
+		conn.Close()
+	})
 	defer timer.Stop()
+	err := s.greet(ctx, conn, opts)
+	if err != nil && expired.Load() {
+		return fmt.Errorf("no greeting from the server within %v: is the port right? (%w)", s.d.Timeouts.Command, err)
+	}
+	return err
+}
+
+func (s *session) greet(ctx context.Context, conn net.Conn, opts *imapclient.Options) error {
+	if s.a.TLS != config.TLSImplicit {
+		var err error
+		if conn, err = s.sniff(ctx, conn); err != nil {
+			return err
+		}
+	}
 	switch s.a.TLS {
 	case config.TLSStartTLS:
 		c, err := imapclient.NewStartTLS(conn, opts)
@@ -111,8 +123,13 @@ func (s *session) handshake(conn net.Conn, opts *imapclient.Options) error {
 	case config.TLSNone:
 		s.c = imapclient.New(conn, opts)
 	default:
-		tc := tls.Client(conn, opts.TLSConfig)
+		rc := &recordConn{Conn: conn}
+		tc := tls.Client(rc, opts.TLSConfig)
 		if err := tc.Handshake(); err != nil {
+			var header tls.RecordHeaderError
+			if errors.As(err, &header) && !looksTLS(rc.first) {
+				return unexpected(rc.first, err)
+			}
 			return err
 		}
 		s.c = imapclient.New(tc, opts)

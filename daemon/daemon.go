@@ -93,6 +93,19 @@ func (d *Daemon) connected(account string) bool {
 	return d.ok[account]
 }
 
+// hasConnected reports whether the account has ever logged in, during this
+// run or, per the state, an earlier one.
+func (d *Daemon) hasConnected(account string) bool {
+	if d.connected(account) {
+		return true
+	}
+	if d.Store == nil {
+		return false
+	}
+	act, err := d.Store.Activity(account)
+	return err == nil && !act.LastContact.IsZero()
+}
+
 func (d *Daemon) markConnected(account string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -104,7 +117,11 @@ func (d *Daemon) markConnected(account string) {
 
 // Timeouts bound the waits on a server.
 type Timeouts struct {
-	Command    time.Duration // one IMAP command, including its response
+	Command time.Duration // one IMAP command, including its response
+	// Greeting is how long a server may stay silent after a plain connect
+	// before a second connection asks whether the port expects TLS; the
+	// wait for the greeting goes on up to Command.
+	Greeting   time.Duration
 	Recheck    time.Duration // the longest an IDLE runs before a re-check
 	BackoffMin time.Duration
 	BackoffMax time.Duration
@@ -113,6 +130,9 @@ type Timeouts struct {
 func (t Timeouts) withDefaults() Timeouts {
 	if t.Command == 0 {
 		t.Command = 60 * time.Second
+	}
+	if t.Greeting == 0 {
+		t.Greeting = 5 * time.Second
 	}
 	if t.Recheck == 0 {
 		t.Recheck = 5 * time.Minute
@@ -203,7 +223,7 @@ func (d *Daemon) watch(ctx context.Context, a *config.Account) error {
 	backoff := d.Timeouts.BackoffMin
 	for {
 		start := d.now()
-		err := d.session(ctx, a, log)
+		reached, err := d.session(ctx, a, log)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -216,7 +236,7 @@ func (d *Daemon) watch(ctx context.Context, a *config.Account) error {
 			backoff = d.Timeouts.BackoffMin // the session was healthy for a while
 		}
 		wait := jitter(backoff)
-		log.Warn("connection lost; reconnecting", "err", err, "in", wait.Round(time.Millisecond))
+		log.Warn(d.retryNote(a.Name, reached), "err", err, "in", wait.Round(time.Millisecond))
 		select {
 		case <-ctx.Done():
 			return nil
@@ -226,13 +246,27 @@ func (d *Daemon) watch(ctx context.Context, a *config.Account) error {
 	}
 }
 
+// retryNote says what failed: a connection that had been made, or a
+// connect, and whether the account has ever worked (if not, the settings
+// or a server not yet started are the likely cause).
+func (d *Daemon) retryNote(account string, reached bool) string {
+	switch {
+	case reached:
+		return "connection lost; reconnecting"
+	case d.hasConnected(account):
+		return "cannot connect; retrying"
+	}
+	return "cannot connect yet; retrying"
+}
+
 func jitter(d time.Duration) time.Duration {
 	return d/2 + time.Duration(rand.Int64N(int64(d)/2+1))
 }
 
 // session connects once and serves the account until the connection fails
-// or ctx is cancelled. A panic becomes a transient error.
-func (d *Daemon) session(ctx context.Context, a *config.Account, log *slog.Logger) (err error) {
+// or ctx is cancelled; reached tells whether it got connected. A panic
+// becomes a transient error.
+func (d *Daemon) session(ctx context.Context, a *config.Account, log *slog.Logger) (reached bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("panic in session", "panic", r, "stack", string(debug.Stack()))
@@ -241,12 +275,13 @@ func (d *Daemon) session(ctx context.Context, a *config.Account, log *slog.Logge
 	}()
 	s, err := d.connect(ctx, a, log)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer s.close()
+	reached = true
 	d.markConnected(a.Name)
 	d.recordContact(a.Name)
-	return s.serve(ctx)
+	return reached, s.serve(ctx)
 }
 
 // recordContact and recordError keep the account's activity for status,

@@ -309,3 +309,28 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestDovecotTLSMismatch swaps Dovecot's two listeners: implicit TLS on the
+// plain port, STARTTLS on the IMAPS port. Each must stop at once with the
+// fix named, not wait for the command timeout or retry forever; with the
+// modes that match, both connect (the sniffed greeting is replayed).
+func TestDovecotTLSMismatch(t *testing.T) {
+	srv := dovecot.Start(t)
+	for _, tt := range []struct{ addr, mode, want string }{
+		{srv.PlainAddr, config.TLSImplicit, "set tls: starttls"},
+		{srv.Addr, config.TLSStartTLS, "set tls: imaps"},
+		{srv.PlainAddr, config.TLSStartTLS, ""},
+		{srv.Addr, config.TLSImplicit, ""},
+	} {
+		d := mismatchDaemon(t, tt.addr, tt.mode, srv.CAFile)
+		d.Config.Accounts[0].Username = srv.User
+		t.Setenv("HIGHROAD_TEST_PASSWORD", srv.Password) // after mismatchDaemon's
+		err := check(t, d)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("Check(%s to %s) = %v, want success", tt.mode, tt.addr, err)
+		case tt.want != "" && (!daemon.IsPermanent(err) || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("Check(%s to %s) = %v, want a permanent error that says %q", tt.mode, tt.addr, err, tt.want)
+		}
+	}
+}
