@@ -113,3 +113,30 @@ func TestStatusSeesAForegroundRun(t *testing.T) {
 		t.Errorf("a second run = %d %q; want a refusal", status, errOut)
 	}
 }
+
+// TestWrongTLSModeNamesTheFix points an imaps account at a plain IMAP
+// port: check and run both stop at once and say which setting to change.
+func TestWrongTLSModeNamesTheFix(t *testing.T) {
+	cfg, _ := demoAccount(t)
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(b), "tls: plain", "tls: imaps", 1)), 0o600)
+	out, _, status := runWith(t, cfg, "check")
+	if status != exitConfig || !strings.Contains(out, "the server speaks plain IMAP on this port, not TLS: set tls: starttls") {
+		t.Errorf("check with imaps on a plain port = %d:\n%s", status, out)
+	}
+	done := make(chan int, 1)
+	var errOut string
+	go func() {
+		var s int
+		_, errOut, s = runWith(t, cfg, "run")
+		done <- s
+	}()
+	select {
+	case s := <-done:
+		if s != exitConfig || !strings.Contains(errOut, "set tls: starttls") {
+			t.Errorf("run with imaps on a plain port = %d:\n%s", s, errOut)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run with a setting that never worked is still retrying after 30 s")
+	}
+}
