@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/highroad/highroad/classifier"
 	"github.com/highroad/highroad/config"
 	"github.com/highroad/highroad/daemon"
+	"github.com/highroad/highroad/install"
 	"github.com/highroad/highroad/state"
 )
 
@@ -91,22 +93,26 @@ func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if fs.Parse(args) != nil {
 		return 2
 	}
-	// Catch signals first, so that a stop during start-up is a clean one.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	d, err := newDaemon(cfgPath, stderr, *level)
-	if err != nil {
-		fmt.Fprintln(stderr, "highroad run:", err)
-		return exitConfig
+	// install.Run answers the service manager (a Windows service must),
+	// stops the daemon on SIGTERM, Ctrl+C or the manager's stop, and logs
+	// how it ended.
+	err := install.Run(func(ctx context.Context, log *slog.Logger) error {
+		d, err := newDaemon(cfgPath, stderr, *level)
+		if err != nil {
+			return err
+		}
+		defer d.Store.Close()
+		d.Log = log
+		log.Info("highroad started", "accounts", len(d.Config.Accounts), "state", d.Config.StatePath())
+		return d.Run(ctx)
+	}, install.RunOptions{Stderr: stderr, Level: *level})
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, install.ErrStopTimeout):
+		return 1
 	}
-	defer d.Store.Close()
-	d.Log.Info("highroad started", "accounts", len(d.Config.Accounts), "state", d.Config.StatePath())
-	if err := d.Run(ctx); err != nil {
-		d.Log.Error("highroad stopped", "err", err)
-		return exitConfig
-	}
-	d.Log.Info("highroad stopped")
-	return 0
+	return exitConfig
 }
 
 // runCheck validates the configuration and tries every account.
