@@ -70,7 +70,7 @@ func New(opts Options) (*Service, error) {
 		return nil, ErrUnsupported
 	}
 	s := &Service{opts: opts, platform: platform.String()}
-	svc, err := service.New(program{}, s.config())
+	svc, err := service.New(manager{}, s.config())
 	if err != nil {
 		return nil, fmt.Errorf("prepare service: %w", err)
 	}
@@ -94,12 +94,13 @@ func temporary(path string) bool {
 		strings.Contains(path, string(filepath.Separator)+"go-build")
 }
 
-// program satisfies kardianos/service; highroad runs its own loop, so
-// these are never called when managing the service.
-type program struct{}
+// manager satisfies kardianos/service for installing and controlling the
+// service, which never starts or stops a program in this process; Run's
+// program is what the service runs.
+type manager struct{}
 
-func (program) Start(service.Service) error { return nil }
-func (program) Stop(service.Service) error  { return nil }
+func (manager) Start(service.Service) error { return nil }
+func (manager) Stop(service.Service) error  { return nil }
 
 func (s *Service) config() *service.Config {
 	opt := service.KeyValue{

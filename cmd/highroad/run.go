@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/highroad/highroad/config"
 	"github.com/highroad/highroad/daemon"
+	"github.com/highroad/highroad/install"
 	"github.com/highroad/highroad/state"
 )
 
@@ -33,14 +35,44 @@ then.`,
 	},
 }
 
+// runDaemon is the daemon as the service manager runs it: install.Run
+// answers the manager (a Windows service must), stops the daemon on
+// SIGTERM, Ctrl-C or the manager's stop, and logs how it ended.
 func runDaemon(e *env, level slog.Level) error {
-	a, err := loadAccounts(e.config)
+	if install.Interactive() {
+		// A person at a terminal reads a broken configuration better as a
+		// plain message than as a log line; a service logs it below.
+		if _, err := loadAccounts(e.config); err != nil {
+			return err
+		}
+	}
+	err := install.Run(func(ctx context.Context, log *slog.Logger) error {
+		return watchAccounts(ctx, e.config, log)
+	}, install.RunOptions{Stderr: e.stderr, Level: level})
+	if err == nil {
+		return nil
+	}
+	// install.Run has logged the error; only the status is left to give.
+	if errors.Is(err, install.ErrStopTimeout) {
+		return exitError{exitFailed}
+	}
+	return exitError{exitStatus(err)}
+}
+
+// watchAccounts loads the configuration, claims the state and runs the daemon
+// until ctx ends.
+func watchAccounts(ctx context.Context, cfgPath string, log *slog.Logger) error {
+	a, err := loadAccounts(cfgPath)
 	if err != nil {
 		return err
 	}
+	how := "foreground"
+	if !install.Interactive() {
+		how = "service"
+	}
 	// One daemon per state file, for its whole life: a second one would
 	// race the first to the same drafts.
-	claim, err := state.Acquire(a.cfg.StatePath(), state.Runner{PID: os.Getpid(), Started: time.Now(), How: "foreground"})
+	claim, err := state.Acquire(a.cfg.StatePath(), state.Runner{PID: os.Getpid(), Started: time.Now(), How: how})
 	if err != nil {
 		return err
 	}
@@ -50,17 +82,14 @@ func runDaemon(e *env, level slog.Level) error {
 		return err
 	}
 	defer st.Close()
-	log := newLogger(e.stderr, level)
 	d, err := a.daemon(daemon.Options{Store: st, Log: log})
 	if err != nil {
 		return err
 	}
 	log.Info("highroad started", "accounts", len(a.cfg.Accounts), "state", a.cfg.StatePath())
-	if err := d.Run(e.ctx); err != nil {
-		log.Error("highroad stopped", "err", err)
-		return exitError{exitConfig}
+	if err := d.Run(ctx); err != nil {
+		return configError{err} // only permanent failures end Run
 	}
-	log.Info("highroad stopped")
 	return nil
 }
 
