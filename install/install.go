@@ -208,8 +208,14 @@ func (s *Service) Install() ([]string, error) {
 			did = append(did, "removed the old "+file)
 		}
 	}
+	_, existed := os.Stat(file)
 	if err := s.svc.Install(); err != nil {
-		return did, fmt.Errorf("install: %w", err)
+		if file != "" && existed != nil {
+			// Leave nothing half-installed: a unit file without its
+			// enabling would read as "already installed" next time.
+			os.Remove(file)
+		}
+		return did, fmt.Errorf("install the service: %w", s.managerSays(err))
 	}
 	if file != "" {
 		did = append(did, "wrote "+file)
@@ -248,9 +254,29 @@ func exists(path string) bool {
 }
 
 // Start, Stop and Restart control the installed service.
-func (s *Service) Start() error   { return wrap("start", s.svc.Start()) }
-func (s *Service) Stop() error    { return wrap("stop", s.svc.Stop()) }
-func (s *Service) Restart() error { return wrap("restart", s.svc.Restart()) }
+func (s *Service) Start() error   { return wrap("start", s.managerSays(s.svc.Start())) }
+func (s *Service) Stop() error    { return wrap("stop", s.managerSays(s.svc.Stop())) }
+func (s *Service) Restart() error { return wrap("restart", s.managerSays(s.svc.Restart())) }
+
+// managerSays adds what systemd itself says to an error of which
+// kardianos keeps only the exit status ("exit status 1"), by asking
+// systemctl for something harmless and keeping its answer.
+func (s *Service) managerSays(err error) error {
+	var exit *exec.ExitError
+	if err == nil || !errors.As(err, &exit) || !strings.Contains(s.platform, "systemd") {
+		return err
+	}
+	args := []string{"daemon-reload"}
+	if !s.opts.System {
+		args = append(args, "--user")
+	}
+	out, _ := exec.Command("systemctl", args...).CombinedOutput()
+	msg := strings.Join(strings.Fields(string(out)), " ")
+	if msg == "" {
+		return err
+	}
+	return fmt.Errorf("%w; systemctl %s says: %s", err, strings.Join(args, " "), msg)
+}
 
 func wrap(what string, err error) error {
 	if errors.Is(err, service.ErrNotInstalled) {

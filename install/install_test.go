@@ -151,3 +151,30 @@ func TestUserServiceLifecycle(t *testing.T) {
 		t.Errorf("unexpected systemctl calls:\n%s", calls)
 	}
 }
+
+// TestManagerFailureSaysWhy installs where systemctl fails, as on a
+// machine not booted with systemd: the error carries systemd's own words,
+// not only "exit status 1", and no half-installed unit is left behind.
+func TestManagerFailureSaysWhy(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	FakeSystemctl(t, "testdata/fake-systemctl")
+	t.Setenv("FAKE_SYSTEMD_FAIL", "System has not been booted with systemd as init system (PID 1). Can't operate.")
+	exe := filepath.Join(home, "bin", "highroad")
+	os.MkdirAll(filepath.Dir(exe), 0o755)
+	os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755)
+	svc, err := New(Options{Executable: exe, Config: filepath.Join(home, "config.yaml"), Home: home, Platform: "linux-systemd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.Install()
+	if err == nil || !strings.Contains(err.Error(), "systemctl daemon-reload --user says: System has not been booted with systemd") {
+		t.Errorf("Install where systemctl fails = %v; want systemctl's own message", err)
+	}
+	if _, err := os.Stat(svc.File()); !os.IsNotExist(err) {
+		t.Errorf("a failed Install left %s behind: %v", svc.File(), err)
+	}
+	if err := svc.Start(); err == nil || !strings.Contains(err.Error(), "booted with systemd") {
+		t.Errorf("Start where systemctl fails = %v; want systemctl's own message", err)
+	}
+}
