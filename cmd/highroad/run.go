@@ -16,9 +16,9 @@ import (
 )
 
 // logLevel defines the -log-level flag.
-func logLevel(fs *flag.FlagSet) *slog.Level {
+func logLevel(fs *flag.FlagSet, def slog.Level) *slog.Level {
 	level := new(slog.Level)
-	fs.TextVar(level, "log-level", slog.LevelInfo, "log `LEVEL`: debug, info, warn or error")
+	fs.TextVar(level, "log-level", def, "log `LEVEL`: debug, info, warn or error")
 	return level
 }
 
@@ -30,7 +30,7 @@ decision to standard error. Exit status 78 means retrying cannot help (a broken
 configuration, a refused login, a missing mailbox); the service is not restarted
 then.`,
 	flags: func(fs *flag.FlagSet) func(*env) error {
-		level := logLevel(fs)
+		level := logLevel(fs, slog.LevelInfo)
 		return func(e *env) error { return runDaemon(e, *level) }
 	},
 }
@@ -42,8 +42,12 @@ func runDaemon(e *env, level slog.Level) error {
 	if install.Interactive() {
 		// A person at a terminal reads a broken configuration better as a
 		// plain message than as a log line; a service logs it below.
-		if _, err := loadAccounts(e.config); err != nil {
+		a, err := loadAccounts(e.config)
+		if err != nil {
 			return err
+		}
+		if r := state.Running(a.cfg.StatePath()); r != nil {
+			return fmt.Errorf("%w (pid %d, %s); stop it first, or look at it with highroad status", state.ErrClaimed, r.PID, r.How)
 		}
 	}
 	err := install.Run(func(ctx context.Context, log *slog.Logger) error {
@@ -155,7 +159,7 @@ func recordChecks(a *app, results map[string]error) {
 }
 
 func printReport(e *env, a *config.Account, r *daemon.Report, err error) {
-	fmt.Fprintf(e.stdout, "\naccount %s (%s@%s, %s)\n", a.Name, a.Username, a.Addr(), a.TLS)
+	fmt.Fprintf(e.stdout, "\naccount %s (%s on %s, %s)\n", a.Name, a.Username, a.Addr(), a.TLS)
 	if r != nil {
 		yes := map[bool]string{true: "yes", false: "no"}
 		fmt.Fprintf(e.stdout, "  login        ok\n  drafts       %s\n  IDLE         %s\n  SPECIAL-USE  %s\n",

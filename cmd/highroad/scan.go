@@ -23,7 +23,7 @@ Exit status 1 when a draft could not be written.`,
 	flags: func(fs *flag.FlagSet) func(*env) error {
 		since := fs.String("since", "", "scan mail received since `DATE` (YYYY-MM-DD; default: the first-run window)")
 		dryRun := fs.Bool("dry-run", false, "change nothing; print what would be done")
-		level := logLevel(fs)
+		level := logLevel(fs, slog.LevelWarn) // the lines below say what happened
 		return func(e *env) error {
 			var t time.Time
 			if *since != "" {
@@ -118,7 +118,7 @@ func (t *scanTally) summary(w io.Writer, since time.Time) {
 	if t.dryRun {
 		now = "would be drafted"
 	}
-	fmt.Fprintf(w, "%d messages since %s: %d rejections (%d %s, %d handled before", t.messages, since.Format("2006-01-02"),
+	fmt.Fprintf(w, "%d messages received since %s: %d rejections (%d %s, %d handled before", t.messages, since.Format("2006-01-02"),
 		t.drafted+t.before+t.fails, t.drafted, now, t.before)
 	if t.fails > 0 {
 		fmt.Fprintf(w, ", %d not drafted", t.fails)

@@ -116,7 +116,7 @@ func printStatus(w io.Writer, st *state.Store, n int, inDrafts map[string]map[st
 				draft = "draft waiting in Drafts"
 			}
 		}
-		fmt.Fprintf(w, "  %s  %-24s %-28s %s\n", r.Received.Local().Format("2006-01-02"), dash(r.Company), dash(r.Role), draft)
+		fmt.Fprintf(w, "  %s  %-24s %-30s %s\n", r.Received.Local().Format("2006-01-02"), clip(r.Company, 24), clip(r.Role, 30), draft)
 	}
 	return nil
 }

@@ -56,7 +56,7 @@ func TestScanAndStatusTellTheTruth(t *testing.T) {
 	if status != 0 {
 		t.Fatalf("first scan = %d: %s", status, errOut)
 	}
-	if !strings.Contains(out, "5 messages since 2000-01-01: 3 rejections (3 drafted now, 0 handled before)") {
+	if !strings.Contains(out, "5 messages received since 2000-01-01: 3 rejections (3 drafted now, 0 handled before)") {
 		t.Errorf("first scan's summary:\n%s", out)
 	}
 	// Each line names the mail as a person knows it: date, sender, subject.
