@@ -104,8 +104,9 @@ func demoRun(e *env, o demoOptions) error {
 	}()
 	fmt.Fprintf(e.stdout, "\nOpen the result in your own mail client (plain IMAP on localhost, no TLS):\n"+
 		"  server %s  port %s  user %s  password %s\n"+
+		"This in-memory server spells keywords in lower case (%s); Dovecot, Gmail and others keep %s.\n"+
 		"Drop a message into the INBOX and watch highroad handle it. Ctrl-C stops the demo.\n",
-		hostOf(srv.Addr), portOf(srv.Addr), user, pass)
+		hostOf(srv.Addr), portOf(srv.Addr), user, pass, strings.ToLower(keyword), keyword)
 	<-ctx.Done()
 	return <-done
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -139,7 +140,16 @@ func TestDemo(t *testing.T) {
 		}
 		prev = n
 	}
-	out, _, status = runCmd(t, "", "demo", "-exit", "-explain")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	out, _, status = runCmd(t, "", "demo", "-exit", "-explain", "-port", strconv.Itoa(port))
+	if !strings.Contains(out, "127.0.0.1:"+strconv.Itoa(port)) {
+		t.Errorf("demo -port %d serves elsewhere:\n%.300s", port, out)
+	}
 	if status != 0 {
 		t.Fatalf("demo -explain = %d", status)
 	}
