@@ -92,6 +92,9 @@ func (s *session) saveProgress(mailbox string, p state.Progress) error {
 // classified as they stream in; the rejections are acted on once the FETCH
 // is over, since no other command can be answered before it is.
 func (s *session) handleBatch(ctx context.Context, mailbox string, uids []imap.UID, prog *state.Progress) error {
+	// Let go of the state file between batches too, so that `highroad
+	// status` answers while a long pass or a scan runs.
+	defer s.d.Store.Release()
 	var rejections []decision
 	var others []Event
 	err := s.fetch(uids, func(m fetched) {

@@ -153,7 +153,11 @@ func (s *Store) Close() error {
 
 // Release closes the file if no transaction is in progress, releasing its
 // lock for other processes; the next call on the Store opens it again.
+// Release on a nil Store does nothing.
 func (s *Store) Release() error {
+	if s == nil {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.db == nil || s.users > 0 {
