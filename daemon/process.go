@@ -20,10 +20,15 @@ import (
 )
 
 // catchUp handles every message of mailbox that arrived since the last
-// pass. On the first pass, and after the server renumbered the mailbox
-// (UIDVALIDITY changed), only mail of the first-run window is considered.
+// pass, and tries again the drafts the server refused. On the first pass,
+// and after the server renumbered the mailbox (UIDVALIDITY changed), the
+// mail since the first-run cutoff is considered; mail from before the
+// cutoff is never answered (see cutoff.go).
 func (s *session) catchUp(ctx context.Context, mailbox string) error {
 	s.passStart = time.Now()
+	if err := s.loadCutoff(); err != nil {
+		return err
+	}
 	data, err := s.selectMailbox(mailbox)
 	if err != nil {
 		return err
@@ -38,14 +43,16 @@ func (s *session) catchUp(ctx context.Context, mailbox string) error {
 		uids, err = s.newUIDs(imap.UID(prog.LastUID))
 	} else {
 		if known {
-			s.log.Warn("the server renumbered the mailbox; re-checking the first-run window", "mailbox", mailbox)
+			s.log.Warn("the server renumbered the mailbox; re-checking the mail since the first-run cutoff", "mailbox", mailbox)
 		}
-		since := s.d.now().Add(-time.Duration(s.a.FirstRunWindow))
-		if uids, err = s.since(since); err != nil {
+		if uids, err = s.since(s.cutoff); err != nil {
 			return err
 		}
-		// Mail older than the window counts as handled; the window's mail
-		// is handled in UID order, each recorded as it is done.
+		// Mail older than the cutoff counts as handled; the later mail is
+		// handled in UID order, each recorded as it is done. Mail above
+		// LastUID that arrived before the cutoff (the cutoff is compared
+		// by the second, SEARCH SINCE by the day; old mail moved in) is
+		// passed over in decide.
 		prog = state.Progress{UIDValidity: data.UIDValidity}
 		switch {
 		case len(uids) > 0:
@@ -159,6 +166,8 @@ func (s *session) decide(mailbox string, m fetched) decision {
 	case hasFlag(m.flags, s.keyword):
 		// highroad stores the keyword only after the draft is in Drafts.
 		d.ev.Skipped, d.ev.Handled = "already flagged", true
+	case s.beforeCutoff(m):
+		d.ev.Skipped = "before the first-run cutoff"
 	}
 	if d.ev.Skipped != "" && !d.ev.Handled {
 		log.Debug("passed over", "why", d.ev.Skipped)
