@@ -46,6 +46,10 @@ type session struct {
 	lastUID map[string]uint32
 	// validity is the UIDVALIDITY of the mailbox being caught up on.
 	validity uint32
+	// cutoff is the account's first-run cutoff (see cutoff.go); allowOld
+	// waives it, for a scan the user asked to reach further back.
+	cutoff   time.Time
+	allowOld bool
 }
 
 // connect dials, logs in and finds the Drafts mailbox.

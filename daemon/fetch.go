@@ -22,7 +22,8 @@ type fetched struct {
 	uid   imap.UID
 	flags []imap.Flag
 	size  int64
-	raw   []byte // the header, a blank line and the start of the body
+	date  time.Time // INTERNALDATE: when the server received it
+	raw   []byte    // the header, a blank line and the start of the body
 }
 
 // selectMailbox selects name read-write (the keyword needs it) and notes
@@ -108,7 +109,7 @@ func (s *session) fetch(uids []imap.UID, f func(fetched)) error {
 	header := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
 	text := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierText, Peek: true,
 		Partial: &imap.SectionPartial{Offset: 0, Size: maxText}}
-	opts := &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true,
+	opts := &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true, InternalDate: true,
 		BodySection: []*imap.FetchItemBodySection{header, text}}
 	// The timeout restarts with every message, so that a slow link makes
 	// progress instead of failing the whole batch over and over.
@@ -123,7 +124,7 @@ func (s *session) fetch(uids []imap.UID, f func(fetched)) error {
 			}
 			raw := make([]byte, 0, len(b.FindBodySection(header))+len(b.FindBodySection(text)))
 			raw = append(append(raw, b.FindBodySection(header)...), b.FindBodySection(text)...)
-			f(fetched{uid: b.UID, flags: b.Flags, size: b.RFC822Size, raw: raw})
+			f(fetched{uid: b.UID, flags: b.Flags, size: b.RFC822Size, date: b.InternalDate, raw: raw})
 		}
 		return cmd.Close()
 	})

@@ -3,10 +3,9 @@ package daemon
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -20,10 +19,15 @@ import (
 )
 
 // catchUp handles every message of mailbox that arrived since the last
-// pass. On the first pass, and after the server renumbered the mailbox
-// (UIDVALIDITY changed), only mail of the first-run window is considered.
+// pass, and tries again the drafts the server refused. On the first pass,
+// and after the server renumbered the mailbox (UIDVALIDITY changed), the
+// mail since the first-run cutoff is considered; mail from before the
+// cutoff is never answered (see cutoff.go).
 func (s *session) catchUp(ctx context.Context, mailbox string) error {
 	s.passStart = time.Now()
+	if err := s.loadCutoff(); err != nil {
+		return err
+	}
 	data, err := s.selectMailbox(mailbox)
 	if err != nil {
 		return err
@@ -38,14 +42,16 @@ func (s *session) catchUp(ctx context.Context, mailbox string) error {
 		uids, err = s.newUIDs(imap.UID(prog.LastUID))
 	} else {
 		if known {
-			s.log.Warn("the server renumbered the mailbox; re-checking the first-run window", "mailbox", mailbox)
+			s.log.Warn("the server renumbered the mailbox; re-checking the mail since the first-run cutoff", "mailbox", mailbox)
 		}
-		since := s.d.now().Add(-time.Duration(s.a.FirstRunWindow))
-		if uids, err = s.since(since); err != nil {
+		if uids, err = s.since(s.cutoff); err != nil {
 			return err
 		}
-		// Mail older than the window counts as handled; the window's mail
-		// is handled in UID order, each recorded as it is done.
+		// Mail older than the cutoff counts as handled; the later mail is
+		// handled in UID order, each recorded as it is done. Mail above
+		// LastUID that arrived before the cutoff (the cutoff is compared
+		// by the second, SEARCH SINCE by the day; old mail moved in) is
+		// passed over in decide.
 		prog = state.Progress{UIDValidity: data.UIDValidity}
 		switch {
 		case len(uids) > 0:
@@ -66,6 +72,9 @@ func (s *session) catchUp(ctx context.Context, mailbox string) error {
 			return err
 		}
 		uids = uids[n:]
+	}
+	if err := s.retryWaiting(ctx, mailbox); err != nil {
+		return err
 	}
 	if ctx.Err() != nil {
 		return nil
@@ -162,6 +171,8 @@ func (s *session) decide(mailbox string, m fetched) decision {
 	case hasFlag(m.flags, s.keyword):
 		// highroad stores the keyword only after the draft is in Drafts.
 		d.ev.Skipped, d.ev.Handled = "already flagged", true
+	case s.beforeCutoff(m):
+		d.ev.Skipped = "before the first-run cutoff"
 	}
 	if d.ev.Skipped != "" && !d.ev.Handled {
 		log.Debug("passed over", "why", d.ev.Skipped)
@@ -197,63 +208,92 @@ func (s *session) decide(mailbox string, m fetched) decision {
 
 // act appends the draft for a rejection and then stores the keyword. The
 // order makes a crash safe: a draft that exists is found again in Drafts
-// by the rejection's Message-ID, so a rejection is never drafted twice, and
-// an unflagged one is never skipped.
+// by the rejection's identity (see identity.go), so a rejection is never
+// drafted twice, and an unflagged one is never skipped. A draft the server
+// refuses is recorded as waiting and tried again on later passes; the
+// message then gets no keyword, so that it still looks unanswered.
 func (s *session) act(mailbox string, d decision) error {
-	m, msg, res, ev := d.m, d.msg, d.res, d.ev
-	log := s.log.With("mailbox", mailbox, "uid", uint32(m.uid))
-	key := rejectionKey(msg)
-	rec, _, err := s.d.Store.Rejection(s.a.Name, key)
+	ev := d.ev
+	log := s.log.With("mailbox", mailbox, "uid", uint32(d.m.uid))
+	rec, err := s.identify(mailbox, d)
 	if err != nil {
-		return fmt.Errorf("read state: %w", err)
+		return err
 	}
-	rec = state.Rejection{Account: s.a.Name, Mailbox: mailbox, MessageID: key, UID: uint32(m.uid),
-		Company: res.Company, Role: res.Role, Contact: res.ContactName, Received: msg.Date,
-		DraftID: rec.DraftID, Drafted: rec.Drafted, Flagged: rec.Flagged}
 	if s.d.DryRun {
-		log.Info("would flag and draft", "company", res.Company, "role", res.Role)
+		log.Info("would flag and draft", "company", d.res.Company, "role", d.res.Role)
 		s.emit(ev)
 		return nil
 	}
 	if rec.DraftID == "" {
-		if rec.DraftID, err = s.ensureDraft(msg, res, key); err != nil {
-			var skip *skipError
-			if errors.As(err, &skip) {
-				// This message cannot be answered (no sender address, a
-				// draft the server refuses): say so and go on with the
-				// next one rather than stopping the account.
-				log.Error("passed over: no draft", "message_id", msg.MessageID, "err", skip.err)
-				ev.Skipped = "no draft: " + skip.err.Error()
+		if ev.Skipped, err = s.draft(&rec, d, log); err != nil || ev.Skipped != "" {
+			if err == nil {
 				s.emit(ev)
-				return nil
 			}
 			return err
 		}
-		rec.Drafted = s.d.now()
-		if err := s.d.Store.PutRejection(rec); err != nil {
-			return fmt.Errorf("write state: %w", err)
-		}
-		s.d.Store.Record(s.a.Name, func(a *state.Activity) { a.Rejections++; a.Drafts++ })
 	}
 	ev.DraftID = rec.DraftID
-	if s.keywordOK && !hasFlag(m.flags, s.keyword) {
-		if err := s.flag(m.uid); err != nil {
-			if !isNo(err) {
-				return err
-			}
-			log.Warn("the server refused the keyword", "err", err)
-		}
+	if ev.Flagged, err = s.mark(&rec, d.m, log); err != nil {
+		return err
 	}
-	ev.Flagged = s.keywordOK
-	if !rec.Flagged && s.keywordOK {
-		rec.Flagged = true
-		if err := s.d.Store.PutRejection(rec); err != nil {
-			return fmt.Errorf("write state: %w", err)
-		}
+	what := "flagged and drafted"
+	if !ev.Flagged {
+		what = "drafted, without the keyword"
 	}
-	log.Info("flagged and drafted", "message_id", msg.MessageID, "draft", rec.DraftID, "company", res.Company, "role", res.Role)
+	log.Info(what, "message_id", d.msg.MessageID, "draft", rec.DraftID, "company", d.res.Company, "role", d.res.Role)
 	s.emit(ev)
 	return nil
+}
+
+// draft appends the draft answering rec, unless one is in Drafts already,
+// and records it. When the rejection cannot be drafted now it returns why,
+// having recorded a server's refusal for a later retry.
+func (s *session) draft(rec *state.Rejection, d decision, log *slog.Logger) (skipped string, err error) {
+	id, err := s.ensureDraft(d.msg, d.res, rec.MessageID)
+	var skip *skipError
+	switch {
+	case errors.As(err, &skip):
+		// This message cannot be answered (no sender address): say so
+		// and go on with the next one rather than stopping the account.
+		log.Error("passed over: no draft", "message_id", d.msg.MessageID, "err", skip.err)
+		return "no draft: " + skip.err.Error(), nil
+	case isNo(err):
+		return s.refused(rec, err, log)
+	case err != nil:
+		return "", err
+	}
+	rec.DraftID, rec.Drafted = id, s.d.now()
+	rec.Refused, rec.Attempts, rec.NextTry = "", 0, time.Time{}
+	if err := s.d.Store.PutRejection(*rec); err != nil {
+		return "", fmt.Errorf("write state: %w", err)
+	}
+	s.d.Store.Record(s.a.Name, func(a *state.Activity) { a.Rejections++; a.Drafts++ })
+	return "", nil
+}
+
+// mark stores the keyword on the rejection m, and records it once the
+// server has stored it: a refusal (NO) is logged and leaves it unrecorded.
+func (s *session) mark(rec *state.Rejection, m fetched, log *slog.Logger) (bool, error) {
+	if !s.keywordOK {
+		return false, nil
+	}
+	if !hasFlag(m.flags, s.keyword) {
+		if err := s.flag(m.uid); err != nil {
+			if !isNo(err) {
+				return false, err
+			}
+			log.Warn("the server refused the keyword", "err", err)
+			return false, nil
+		}
+	}
+	if rec.Flagged {
+		return true, nil
+	}
+	rec.Flagged = true
+	if err := s.d.Store.PutRejection(*rec); err != nil {
+		return true, fmt.Errorf("write state: %w", err)
+	}
+	return true, nil
 }
 
 func (s *session) emit(ev Event) {
@@ -276,9 +316,20 @@ type skipError struct{ err error }
 
 func (e *skipError) Error() string { return e.err.Error() }
 
+// profile is the user as the drafts are written from: the configured
+// profile, with the account's username as the address when none is set.
+func (s *session) profile() drafts.Profile {
+	p := s.d.Config.Profile.Drafts()
+	if p.Address == "" && strings.Contains(s.a.Username, "@") {
+		p.Address = s.a.Username
+	}
+	return p
+}
+
 // ensureDraft returns the Message-ID of the draft answering the rejection
 // known as key, appending one to Drafts unless a draft tied to it is
-// already there.
+// already there. The draft's X-Highroad-Rejection header carries key. A
+// server's refusal of the APPEND comes back as its *imap.Error (NO).
 func (s *session) ensureDraft(msg *message.Message, res *classifier.Result, key string) (string, error) {
 	if err := s.loadDraftIndex(); err != nil {
 		return "", err
@@ -291,39 +342,16 @@ func (s *session) ensureDraft(msg *message.Message, res *classifier.Result, key 
 	if err != nil {
 		return "", &skipError{fmt.Errorf("compose draft: %w", err)}
 	}
+	r.Rejection = key // the identity, also when it is not the Message-ID
 	raw, err := r.Bytes()
 	if err != nil {
 		return "", &skipError{fmt.Errorf("compose draft: %w", err)}
 	}
 	if err := s.appendDraft(raw); err != nil {
-		if isNo(err) {
-			return "", &skipError{err} // over quota, too large: retrying the same will not help
-		}
 		return "", err
 	}
 	s.draftIndex[key] = r.MessageID
 	return r.MessageID, nil
-}
-
-// profile is the user as the drafts are written from: the configured
-// profile, with the account's username as the address when none is set.
-func (s *session) profile() drafts.Profile {
-	p := s.d.Config.Profile.Drafts()
-	if p.Address == "" && strings.Contains(s.a.Username, "@") {
-		p.Address = s.a.Username
-	}
-	return p
-}
-
-// rejectionKey names a rejection for de-duplication: its Message-ID, or
-// for the rare mail without one, a digest of its sender, date and subject
-// in the same form.
-func rejectionKey(m *message.Message) string {
-	if m.MessageID != "" {
-		return m.MessageID
-	}
-	h := sha256.Sum256([]byte(m.From.Addr + "\x00" + m.Date.UTC().Format(time.RFC3339) + "\x00" + m.Subject))
-	return hex.EncodeToString(h[:16]) + "@no-message-id.highroad.invalid"
 }
 
 // classify runs the classifier, turning a panic into an error so that one

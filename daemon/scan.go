@@ -15,6 +15,11 @@ import (
 // given time, handling each message as the daemon does (a message already
 // handled is recognised and left alone), and returns. progress, when set,
 // is called after each message with the count done and the total.
+//
+// A zero since means each account's first-run window, back from now, and
+// the first-run cutoff holds as in Run. A since given is the user's
+// explicit request to look at older mail: mail received before the cutoff
+// is answered too.
 func (d *Daemon) Scan(ctx context.Context, since time.Time, progress func(done, total int)) error {
 	if err := d.needStore(); err != nil {
 		return err
@@ -39,6 +44,13 @@ func (d *Daemon) Scan(ctx context.Context, since time.Time, progress func(done, 
 }
 
 func (s *session) scan(ctx context.Context, since time.Time, progress func(done, total int)) error {
+	if err := s.loadCutoff(); err != nil {
+		return err
+	}
+	s.allowOld = !since.IsZero()
+	if since.IsZero() {
+		since = s.d.now().Add(-time.Duration(s.a.FirstRunWindow))
+	}
 	for _, mb := range s.a.Mailboxes {
 		data, err := s.selectMailbox(mb)
 		if err != nil {

@@ -10,6 +10,9 @@ import (
 )
 
 // Rejection is one handled rejection, keyed by Account and MessageID.
+// MessageID holds the rejection's identity key, which is its Message-ID
+// unless that is missing or shared with a different rejection (the daemon
+// then makes up one in Message-ID form).
 type Rejection struct {
 	Account string `json:"account"`
 	Mailbox string `json:"mailbox"`
@@ -25,7 +28,24 @@ type Rejection struct {
 	DraftID string    `json:"draft_id,omitempty"`
 	Drafted time.Time `json:"drafted,omitzero"`
 	Flagged bool      `json:"flagged,omitempty"` // keyword stored on the server
+	// Fingerprint is a digest of the rejection's sender, Date and subject,
+	// which tells apart two rejections that share a Message-ID. Records
+	// written before highroad kept it have none.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// UIDValidity is the mailbox's UIDVALIDITY when UID was recorded; zero in
+	// older records.
+	UIDValidity uint32 `json:"uid_validity,omitempty"`
+	// Refused is the server's answer to the last refused APPEND of the
+	// draft. While DraftID is empty and Refused is not, the draft is waiting:
+	// Attempts counts the refusals and NextTry is when to try again.
+	Refused  string    `json:"refused,omitempty"`
+	Attempts int       `json:"attempts,omitempty"`
+	NextTry  time.Time `json:"next_try,omitzero"`
 }
+
+// Waiting reports whether the server refused the draft and it is still to
+// be appended.
+func (r Rejection) Waiting() bool { return r.DraftID == "" && r.Refused != "" }
 
 // Rejection looks up a rejection by account and Message-ID. It reports ok == false,
 // with a zero Rejection and no error, when there is none. Times come back with the

@@ -15,10 +15,11 @@
 //	accounts/
 //	    <account>/
 //	        activity         Activity
+//	        cutoff           time: mail that arrived before it is never answered
 //	        progress/
 //	            <mailbox>    Progress
 //	        rejections/
-//	            <Message-ID> Rejection
+//	            <identity>   Rejection (the Message-ID, or a key made up in that form)
 //
 // Accounts live under their own top-level bucket rather than at the top level so
 // that no account name can collide with meta. Open refuses a file whose schema is

@@ -18,8 +18,12 @@ var scanCommand = &command{
 	help: `Looks once at the mail received since a date (by default the first-run window,
 14 days) and handles it as run does: rejections are marked and answered in
 Drafts. Mail already handled is recognised and counted, never answered twice.
+Without -since, mail that arrived before highroad's first-run cutoff (its
+first start less the window) is left alone, as run does; -since is an explicit
+request for older mail and answers rejections from before the cutoff too.
 With -dry-run nothing is changed and the lines say what would be done.
-Exit status 1 when a draft could not be written.`,
+Exit status 1 when a draft could not be written (a draft the server refused
+is tried again by run).`,
 	flags: func(fs *flag.FlagSet) func(*env) error {
 		since := fs.String("since", "", "scan mail received since `DATE` (YYYY-MM-DD; default: the first-run window)")
 		dryRun := fs.Bool("dry-run", false, "change nothing; print what would be done")
@@ -48,8 +52,9 @@ func scan(e *env, since time.Time, dryRun bool, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	shown := since // zero asks the daemon for each account's window, within the cutoff
 	if since.IsZero() {
-		since = time.Now().Add(-time.Duration(a.cfg.Accounts[0].FirstRunWindow))
+		shown = time.Now().Add(-time.Duration(a.cfg.Accounts[0].FirstRunWindow))
 	}
 	st, err := a.openState()
 	if err != nil {
@@ -75,7 +80,7 @@ func scan(e *env, since time.Time, dryRun bool, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	t.summary(e.stdout, since)
+	t.summary(e.stdout, shown)
 	if t.fails > 0 {
 		return fmt.Errorf("%d rejections have no draft (see the lines marked \"not drafted\")", t.fails)
 	}

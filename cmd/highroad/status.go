@@ -100,6 +100,9 @@ func printStatus(w io.Writer, st *state.Store, n int, inDrafts map[string]map[st
 			fmt.Fprintf(w, "  last error    %s (%s)\n", act.LastError, when(act.LastErrorAt))
 		}
 		fmt.Fprintf(w, "  messages      %d seen, %d rejections, %d drafts\n", seen, act.Rejections, act.Drafts)
+		if err := printWaiting(w, st, name); err != nil {
+			return err
+		}
 	}
 	recs, err := st.Rejections("", n)
 	if err != nil {
@@ -110,7 +113,9 @@ func printStatus(w io.Writer, st *state.Store, n int, inDrafts map[string]map[st
 	}
 	for _, r := range recs {
 		draft := "draft state unknown (server not asked)"
-		if ids, ok := inDrafts[r.Account]; ok {
+		if ids, ok := inDrafts[r.Account]; r.Waiting() {
+			draft = "draft refused by the server; highroad will try again"
+		} else if ok {
 			draft = "draft gone from Drafts (sent or deleted)"
 			if ids[r.MessageID] {
 				draft = "draft waiting in Drafts"
@@ -118,6 +123,22 @@ func printStatus(w io.Writer, st *state.Store, n int, inDrafts map[string]map[st
 		}
 		fmt.Fprintf(w, "  %s  %-24s %-30s %s\n", r.Received.Local().Format("2006-01-02"), clip(r.Company, 24), clip(r.Role, 30), draft)
 	}
+	return nil
+}
+
+// printWaiting says how many of an account's drafts the server refused
+// and are still to be appended, in the server's words.
+func printWaiting(w io.Writer, st *state.Store, account string) error {
+	recs, err := st.Waiting(account)
+	if err != nil || len(recs) == 0 {
+		return err
+	}
+	last := recs[len(recs)-1] // the latest NextTry: the latest refusal
+	what := "drafts waiting: the server refused them"
+	if len(recs) == 1 {
+		what = "draft waiting: the server refused it"
+	}
+	fmt.Fprintf(w, "  waiting       %d %s: %s (next try %s)\n", len(recs), what, clip(last.Refused, 100), when(recs[0].NextTry))
 	return nil
 }
 

@@ -140,3 +140,32 @@ func TestWrongTLSModeNamesTheFix(t *testing.T) {
 		t.Fatal("run with a setting that never worked is still retrying after 30 s")
 	}
 }
+
+// TestStatusShowsWaitingDrafts: drafts the server refused are counted
+// with the server's words, and their rejections say so.
+func TestStatusShowsWaitingDrafts(t *testing.T) {
+	st, err := state.Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	st.Record("work", func(a *state.Activity) { a.LastContact = time.Now() })
+	for _, id := range []string{"a@x", "b@x", "c@x"} {
+		st.PutRejection(state.Rejection{Account: "work", MessageID: id, Company: "Northwind", Received: time.Now(),
+			Refused: "[OVERQUOTA] quota exceeded", Attempts: 1, NextTry: time.Now().Add(time.Minute)})
+	}
+	st.PutRejection(state.Rejection{Account: "work", MessageID: "d@x", DraftID: "<d@y>", Received: time.Now()})
+	var out bytes.Buffer
+	if err := printStatus(&out, st, 10, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"3 drafts waiting: the server refused them: [OVERQUOTA] quota exceeded (next try ",
+		"draft refused by the server; highroad will try again"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("printStatus lacks %q:\n%s", want, out.String())
+		}
+	}
+	if n := strings.Count(out.String(), "refused by the server"); n != 3 {
+		t.Errorf("printStatus marks %d rejections as refused, want 3:\n%s", n, out.String())
+	}
+}
