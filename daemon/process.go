@@ -35,7 +35,7 @@ func (s *session) catchUp(ctx context.Context, mailbox string) error {
 	}
 	var uids []imap.UID
 	if known && prog.UIDValidity == data.UIDValidity {
-		uids, err = s.newUIDs(imap.UID(prog.LastUID))
+		uids, err = s.newUIDs(data, imap.UID(prog.LastUID))
 	} else {
 		if known {
 			s.log.Warn("the server renumbered the mailbox; re-checking the first-run window", "mailbox", mailbox)
@@ -69,6 +69,12 @@ func (s *session) catchUp(ctx context.Context, mailbox string) error {
 	}
 	if ctx.Err() != nil {
 		return nil
+	}
+	// Every UID below UIDNEXT was assigned before the SELECT, and all that
+	// still exist have been handled: the rest were expunged unseen. Passing
+	// over them keeps open() from taking the gap for new mail again.
+	if data.UIDNext > 0 {
+		prog.LastUID = max(prog.LastUID, uint32(data.UIDNext)-1)
 	}
 	prog.Scanned = s.d.now()
 	s.lastUID[mailbox] = prog.LastUID
