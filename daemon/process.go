@@ -24,11 +24,24 @@ import (
 // (UIDVALIDITY changed), only mail of the first-run window is considered.
 func (s *session) catchUp(ctx context.Context, mailbox string) error {
 	s.passStart = time.Now()
+	woken := len(s.changed) > 0
 	data, err := s.selectMailbox(mailbox)
 	if err != nil {
 		return err
 	}
 	s.validity = data.UIDValidity
+	if data.UIDNext > 0 {
+		// This pass covers every UID below UIDNEXT: the wake-up its SELECT
+		// raised would only cost another pass, and selecting the mailbox
+		// again during it (after a look in Drafts) brings no news.
+		if !woken {
+			select {
+			case <-s.changed:
+			default:
+			}
+		}
+		s.lastUID[mailbox] = max(s.lastUID[mailbox], uint32(data.UIDNext)-1)
+	}
 	prog, known, err := s.d.Store.Progress(s.a.Name, mailbox)
 	if err != nil {
 		return fmt.Errorf("read state: %w", err)
