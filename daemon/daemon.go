@@ -152,7 +152,7 @@ func (t Timeouts) withDefaults() Timeouts {
 		t.Heartbeat = 20 * time.Second
 	}
 	if t.Answer == 0 {
-		t.Answer = 10 * time.Second
+		t.Answer = 8 * time.Second
 	}
 	if t.Fallback == 0 {
 		t.Fallback = 20 * time.Second
