@@ -50,6 +50,9 @@ type session struct {
 	// waives it, for a scan the user asked to reach further back.
 	cutoff   time.Time
 	allowOld bool
+	// idling is set while an IDLE is running, so that the push handler can
+	// tell a push (pushed) from news that came with another answer.
+	idling, pushed atomic.Bool
 }
 
 // connect dials, logs in and finds the Drafts mailbox.
@@ -65,12 +68,16 @@ func (d *Daemon) connect(ctx context.Context, a *config.Account, log *slog.Logge
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(data *imapclient.UnilateralDataMailbox) {
 				if data.NumMessages != nil {
-					s.signal()
+					s.grew()
 				}
 			},
 		},
 	}
-	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	// Keepalive probes after 15 s of silence, 3 at 5 s apart: a link that
+	// died without a word (NAT timeout, Wi-Fi change) fails within 30 s,
+	// even in the middle of an IDLE.
+	dialer := &net.Dialer{Timeout: 30 * time.Second,
+		KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: 15 * time.Second, Interval: 5 * time.Second, Count: 3}}
 	conn, err := dialer.DialContext(ctx, "tcp", a.Addr())
 	if err != nil {
 		return nil, d.explain(a, err)
@@ -216,12 +223,21 @@ func (s *session) login(ctx context.Context) error {
 // wait runs f, closing the connection if it has not returned within the
 // command timeout: go-imap has no deadlines of its own on responses.
 func (s *session) wait(f func() error) error {
-	return s.waitLive(func(func()) error { return f() })
+	return s.waitWithin(s.d.Timeouts.Command, f)
+}
+
+// waitWithin is wait with its own limit, for answers that must be quick.
+func (s *session) waitWithin(limit time.Duration, f func() error) error {
+	return s.waitLiveWithin(limit, func(func()) error { return f() })
 }
 
 // waitLive is wait for long transfers: f calls alive whenever it makes
 // progress, which restarts the timeout. A panic in f becomes an error.
 func (s *session) waitLive(f func(alive func()) error) error {
+	return s.waitLiveWithin(s.d.Timeouts.Command, f)
+}
+
+func (s *session) waitLiveWithin(limit time.Duration, f func(alive func()) error) error {
 	done := make(chan error, 1)
 	kick := make(chan struct{}, 1)
 	alive := func() {
@@ -239,18 +255,18 @@ func (s *session) waitLive(f func(alive func()) error) error {
 		}()
 		done <- f(alive)
 	}()
-	timer := time.NewTimer(s.d.Timeouts.Command)
+	timer := time.NewTimer(limit)
 	defer timer.Stop()
 	for {
 		select {
 		case err := <-done:
 			return err
 		case <-kick:
-			timer.Reset(s.d.Timeouts.Command)
+			timer.Reset(limit)
 		case <-timer.C:
 			s.c.Close()
 			<-done
-			return fmt.Errorf("no answer from the server within %v", s.d.Timeouts.Command)
+			return fmt.Errorf("no answer from the server within %v", limit)
 		}
 	}
 }

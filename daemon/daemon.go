@@ -55,6 +55,8 @@ type Daemon struct {
 
 	mu sync.Mutex
 	ok map[string]bool // accounts that have logged in at least once
+
+	idleModes idleModes // what was learnt of each account's IDLE
 }
 
 // New checks the options and returns a daemon built from them.
@@ -121,8 +123,17 @@ type Timeouts struct {
 	// Greeting is how long a server may stay silent after a plain connect
 	// before a second connection asks whether the port expects TLS; the
 	// wait for the greeting goes on up to Command.
-	Greeting   time.Duration
-	Recheck    time.Duration // the longest an IDLE runs before a re-check
+	Greeting time.Duration
+	Recheck  time.Duration // the longest wait before a pass over every mailbox
+	// Heartbeat is how long an IDLE runs before it is ended to see that
+	// the link is alive (with a NOOP until IDLE has pushed mail, which
+	// also finds mail IDLE did not report); Answer is how long that check
+	// may take before the link counts as dead and is replaced.
+	Heartbeat time.Duration
+	Answer    time.Duration
+	// Fallback is the poll interval once a server's IDLE is found not to
+	// report new mail.
+	Fallback   time.Duration
 	BackoffMin time.Duration
 	BackoffMax time.Duration
 }
@@ -136,6 +147,15 @@ func (t Timeouts) withDefaults() Timeouts {
 	}
 	if t.Recheck == 0 {
 		t.Recheck = 5 * time.Minute
+	}
+	if t.Heartbeat == 0 {
+		t.Heartbeat = 20 * time.Second
+	}
+	if t.Answer == 0 {
+		t.Answer = 8 * time.Second
+	}
+	if t.Fallback == 0 {
+		t.Fallback = 20 * time.Second
 	}
 	if t.BackoffMin == 0 {
 		t.BackoffMin = time.Second

@@ -85,20 +85,37 @@ func (s *session) search(criteria *imap.SearchCriteria) ([]imap.UID, error) {
 	return uids, nil
 }
 
-// newUIDs returns the UIDs above last, in order. "UID n:*" also returns the
-// highest UID when it is below n, so the result is filtered.
-func (s *session) newUIDs(last imap.UID) ([]imap.UID, error) {
-	uids, err := s.search(&imap.SearchCriteria{UID: []imap.UIDSet{{imap.UIDRange{Start: last + 1, Stop: 0}}}})
-	if err != nil {
-		return nil, err
+// newUIDs returns the UIDs above last in the mailbox just selected (data is
+// its SELECT answer), in order. It asks with UID FETCH, not UID SEARCH:
+// some servers (GNU Mailutils imap4d) answer UID SEARCH UID n:* with
+// nothing. When UIDNEXT shows nothing above last, it asks nothing: mail
+// arriving after the SELECT is announced by EXISTS.
+func (s *session) newUIDs(data *imap.SelectData, last imap.UID) ([]imap.UID, error) {
+	if data.NumMessages == 0 || (data.UIDNext > 0 && data.UIDNext-1 <= last) {
+		return nil, nil
 	}
-	out := uids[:0]
-	for _, u := range uids {
-		if u > last {
-			out = append(out, u)
+	var uids []imap.UID
+	err := s.waitLive(func(alive func()) error {
+		cmd := s.c.Fetch(imap.UIDSet{imap.UIDRange{Start: last + 1, Stop: 0}}, &imap.FetchOptions{UID: true})
+		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+			alive()
+			b, err := msg.Collect()
+			if err != nil {
+				cmd.Close()
+				return err
+			}
+			// "n:*" always includes the highest UID, even below n.
+			if b.UID > last {
+				uids = append(uids, b.UID)
+			}
 		}
+		return cmd.Close()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("look for new mail in %q: %w", s.selected, err)
 	}
-	return out, nil
+	slices.Sort(uids)
+	return slices.Compact(uids), nil
 }
 
 // fetch reads the header and the start of the text of each UID, never

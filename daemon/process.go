@@ -28,18 +28,31 @@ func (s *session) catchUp(ctx context.Context, mailbox string) error {
 	if err := s.loadCutoff(); err != nil {
 		return err
 	}
+	woken := len(s.changed) > 0
 	data, err := s.selectMailbox(mailbox)
 	if err != nil {
 		return err
 	}
 	s.validity = data.UIDValidity
+	if data.UIDNext > 0 {
+		// This pass covers every UID below UIDNEXT: the wake-up its SELECT
+		// raised would only cost another pass, and selecting the mailbox
+		// again during it (after a look in Drafts) brings no news.
+		if !woken {
+			select {
+			case <-s.changed:
+			default:
+			}
+		}
+		s.lastUID[mailbox] = max(s.lastUID[mailbox], uint32(data.UIDNext)-1)
+	}
 	prog, known, err := s.d.Store.Progress(s.a.Name, mailbox)
 	if err != nil {
 		return fmt.Errorf("read state: %w", err)
 	}
 	var uids []imap.UID
 	if known && prog.UIDValidity == data.UIDValidity {
-		uids, err = s.newUIDs(imap.UID(prog.LastUID))
+		uids, err = s.newUIDs(data, imap.UID(prog.LastUID))
 	} else {
 		if known {
 			s.log.Warn("the server renumbered the mailbox; re-checking the mail since the first-run cutoff", "mailbox", mailbox)
@@ -78,6 +91,12 @@ func (s *session) catchUp(ctx context.Context, mailbox string) error {
 	}
 	if ctx.Err() != nil {
 		return nil
+	}
+	// Every UID below UIDNEXT was assigned before the SELECT, and all that
+	// still exist have been handled: the rest were expunged unseen. Passing
+	// over them keeps open() from taking the gap for new mail again.
+	if data.UIDNext > 0 {
+		prog.LastUID = max(prog.LastUID, uint32(data.UIDNext)-1)
 	}
 	prog.Scanned = s.d.now()
 	s.lastUID[mailbox] = prog.LastUID

@@ -18,9 +18,9 @@ import (
 	"github.com/highroad/highroad/demo"
 )
 
-// faults are switches that make the in-memory server refuse commands as a
+// refusals are switches that make the in-memory server refuse commands as a
 // real one does: APPEND to Drafts over quota, STORE.
-type faults struct {
+type refusals struct {
 	refuseAppend, refuseStore atomic.Bool
 	refusedAppends            atomic.Int32
 }
@@ -29,7 +29,7 @@ type faults struct {
 // is on, and otherwise does what the server does.
 type refusingSession struct {
 	imapserver.SessionIMAP4rev2
-	f *faults
+	f *refusals
 }
 
 func (s *refusingSession) Append(mailbox string, r imap.LiteralReader, opts *imap.AppendOptions) (*imap.AppendData, error) {
@@ -49,7 +49,7 @@ func (s *refusingSession) Store(w *imapserver.FetchWriter, set imap.NumSet, flag
 
 // startRefusingServer starts an in-memory server like demo.Start's whose
 // sessions obey f. The returned demo.Server only serves to dial it.
-func startRefusingServer(t *testing.T, f *faults) *demo.Server {
+func startRefusingServer(t *testing.T, f *refusals) *demo.Server {
 	t.Helper()
 	mem := imapmemserver.New()
 	u := imapmemserver.NewUser("alex", "s3cret-pass")
@@ -102,7 +102,7 @@ func flagged(t *testing.T, srv *demo.Server) map[imap.UID]bool {
 // written, the messages get no keyword and the state says they wait; once
 // the quota is lifted, and their time has come, they are drafted, once.
 func TestRefusedAppendWaitsAndIsRetried(t *testing.T) {
-	f := &faults{}
+	f := &refusals{}
 	f.refuseAppend.Store(true)
 	srv := startRefusingServer(t, f)
 	srv.Deliver("INBOX", rejection(t, 1))
@@ -161,7 +161,7 @@ func TestRefusedAppendWaitsAndIsRetried(t *testing.T) {
 // TestScanReportsRefusedDraft: a scan's event for a refused draft says
 // so, which `highroad scan` prints as "not drafted" with exit status 1.
 func TestScanReportsRefusedDraft(t *testing.T) {
-	f := &faults{}
+	f := &refusals{}
 	f.refuseAppend.Store(true)
 	srv := startRefusingServer(t, f)
 	srv.Deliver("INBOX", rejection(t, 1))
@@ -181,7 +181,7 @@ func TestScanReportsRefusedDraft(t *testing.T) {
 // TestRefusedStoreIsNotRecorded: a NO to STORE leaves the keyword
 // unrecorded; the draft is there.
 func TestRefusedStoreIsNotRecorded(t *testing.T) {
-	f := &faults{}
+	f := &refusals{}
 	f.refuseStore.Store(true)
 	srv := startRefusingServer(t, f)
 	raw := rejection(t, 1)
