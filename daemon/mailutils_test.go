@@ -51,18 +51,31 @@ func mailutilsDaemon(t *testing.T, srv *mailutils.Server) (*daemon.Daemon, chan 
 // TestMailutilsMixedMail delivers rejections and look-alikes while highroad
 // runs. It fails on imap4d 3.15 until new-mail discovery stops depending on
 // "UID SEARCH UID n:*" (issue 9, item 6): no event ever arrives.
+//
+// A look-alike is there before the start, and the mail comes once the first
+// pass has decided it: the test is then about new mail only. (It also keeps
+// INBOX from being empty: imap4d's mbox gives an empty mailbox a
+// UIDVALIDITY that changes with the first message.) imap4d 3.15 also
+// announces a new UIDVALIDITY after some deliveries to a mailbox in use
+// ("the server renumbered the mailbox" in highroad's log): highroad then
+// re-runs its first-run window with SEARCH SINCE, which is how it finds
+// the new mail there, and decides old messages again.
 func TestMailutilsMixedMail(t *testing.T) {
 	srv := muServer{mailutils.Start(t)}
+	srv.deliver(t, uniqueID(read(t, mixed[1].path), "warm-up"))
 	d, events := mailutilsDaemon(t, srv.Server)
 	stop := startDaemon(t, d)
+	p := follow(events)
+	p.until(t, 20*time.Second, "the first pass", func() bool { return len(p.uids) == 1 })
 	for _, m := range mixed {
 		srv.deliver(t, read(t, m.path))
 	}
-	await(t, events, len(mixed))
+	// Distinct UIDs, not events: a message may be decided twice (see above).
+	p.until(t, 20*time.Second, "every message decided", func() bool { return len(p.uids) == 1+len(mixed) })
 	if err := stop(); err != nil {
 		t.Fatalf("Run = %v after cancellation, want nil", err)
 	}
-	checkNoKeywordMailbox(t, srv, mixed)
+	checkNoKeywordMailbox(t, srv, append([]mail{mixed[1]}, mixed...))
 }
 
 // TestMailutilsFirstPass has the mail there before highroad first starts:

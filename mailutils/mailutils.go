@@ -271,7 +271,16 @@ func (s *Server) Restart() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	stopErr := s.stop()
-	startErr := s.launch()
+	// A per-connection child can hold the listening sockets for a moment
+	// after the master has gone: try the same ports again for a while.
+	var startErr error
+	for deadline := time.Now().Add(startTimeout); ; {
+		startErr = s.launch()
+		if !errors.Is(startErr, errPortTaken) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // waiting for another process to let go, not ordering goroutines
+	}
 	if startErr != nil {
 		startErr = fmt.Errorf("restart: %w\n%s", startErr, s.Log())
 	}
