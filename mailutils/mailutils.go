@@ -130,9 +130,16 @@ func (s *Server) cleanup(tb testing.TB) {
 	if tb.Failed() {
 		tb.Logf("imap4d log (%s):\n%s", s.logPath, s.Log())
 	}
-	if err := os.RemoveAll(s.Dir); err != nil {
-		tb.Errorf("mailutils: remove %s: %v", s.Dir, err)
+	// imap4d's per-connection children may still be writing their last
+	// bytes after the master has gone: give them a moment.
+	var err error
+	for range 50 {
+		if err = os.RemoveAll(s.Dir); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
+	tb.Errorf("mailutils: remove %s: %v", s.Dir, err)
 }
 
 // start sets up Dir and runs the server, retrying with new ports when another
