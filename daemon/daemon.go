@@ -133,9 +133,13 @@ type Timeouts struct {
 	Answer    time.Duration
 	// Fallback is the poll interval once a server's IDLE is found not to
 	// report new mail.
-	Fallback   time.Duration
+	Fallback time.Duration
+	// BackoffMin and BackoffMax bound the wait before reconnecting after a
+	// session failed; Redial caps it while the server cannot be reached at
+	// all, so that a network coming back is noticed within Redial.
 	BackoffMin time.Duration
 	BackoffMax time.Duration
+	Redial     time.Duration
 }
 
 func (t Timeouts) withDefaults() Timeouts {
@@ -156,6 +160,9 @@ func (t Timeouts) withDefaults() Timeouts {
 	}
 	if t.Fallback == 0 {
 		t.Fallback = 20 * time.Second
+	}
+	if t.Redial == 0 {
+		t.Redial = 15 * time.Second
 	}
 	if t.BackoffMin == 0 {
 		t.BackoffMin = time.Second
@@ -241,8 +248,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 func (d *Daemon) watch(ctx context.Context, a *config.Account) error {
 	log := d.Log.With("account", a.Name)
 	backoff := d.Timeouts.BackoffMin
+	var quiet retryLog
 	for {
-		start := d.now()
+		start := time.Now()
 		reached, err := d.session(ctx, a, log)
 		if ctx.Err() != nil {
 			return nil
@@ -256,7 +264,16 @@ func (d *Daemon) watch(ctx context.Context, a *config.Account) error {
 			backoff = d.Timeouts.BackoffMin // the session was healthy for a while
 		}
 		wait := jitter(backoff)
-		log.Warn(d.retryNote(a.Name, reached), "err", err, "in", wait.Round(time.Millisecond))
+		if !reached {
+			// Offline: try often, so that mail is handled soon after the
+			// network comes back, but say so only now and then.
+			wait = min(wait, d.Timeouts.Redial)
+		}
+		if quiet.worth(err, reached) {
+			log.Warn(d.retryNote(a.Name, reached), "err", err, "in", wait.Round(time.Millisecond))
+		} else {
+			log.Debug(d.retryNote(a.Name, reached), "err", err, "in", wait.Round(time.Millisecond))
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -264,6 +281,22 @@ func (d *Daemon) watch(ctx context.Context, a *config.Account) error {
 		}
 		backoff = min(2*backoff, d.Timeouts.BackoffMax)
 	}
+}
+
+// retryLog keeps a server that stays out of reach from filling the log:
+// the same failure is logged again only after a quarter of an hour.
+type retryLog struct {
+	last   string
+	logged time.Time
+}
+
+func (q *retryLog) worth(err error, reached bool) bool {
+	msg := fmt.Sprint(reached, err)
+	if reached || msg != q.last || time.Since(q.logged) > 15*time.Minute {
+		q.last, q.logged = msg, time.Now()
+		return true
+	}
+	return false
 }
 
 // retryNote says what failed: a connection that had been made, or a
