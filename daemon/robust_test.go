@@ -1,0 +1,69 @@
+package daemon_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// longLine returns a header line "name:" followed by about n bytes of
+// words made from format.
+func longLine(name, format string, n int) string {
+	var b strings.Builder
+	b.WriteString(name + ":")
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, " "+format, i)
+	}
+	return b.String()
+}
+
+// TestLongHeaderRejectionDrafted: a rejection whose header has a 100 KB
+// tracking line, a 20 KB Subject and a 100 KB References is flagged and
+// drafted like any other (issue 9, item 2).
+func TestLongHeaderRejectionDrafted(t *testing.T) {
+	srv := startServer(t)
+	raw := string(read(t, mixed[0].path))
+	raw = strings.Replace(raw, "\nSubject: Your application to Lumenfield Robotics\r\n",
+		"\n"+longLine("Subject: Your application to Lumenfield Robotics", "and more %d", 20<<10)+"\r\n"+
+			longLine("References", "<thread-%d@greenhouse-mail.io>", 100<<10)+"\r\n"+
+			longLine("X-Tracking", "t%d", 100<<10)+"\r\n", 1)
+	if len(raw) < 220<<10 {
+		t.Fatalf("the test message was not built: %d bytes", len(raw))
+	}
+	if err := srv.Deliver("INBOX", []byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
+	stop := startDaemon(t, d)
+	ev := await(t, events, 1)[0]
+	if err := stop(); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if !ev.Rejection || ev.DraftID == "" || ev.Skipped != "" {
+		t.Errorf("event = %+v; want the rejection drafted", ev)
+	}
+	checkMailbox(t, srv, mixed[:1])
+}
+
+// TestUnreadableIsRecorded: a message that cannot be read even tolerantly
+// is kept in the state for status, and the mail after it is handled.
+func TestUnreadableIsRecorded(t *testing.T) {
+	srv := startServer(t)
+	srv.Deliver("INBOX", []byte("\r\n\r\nno header at all"))
+	srv.Deliver("INBOX", read(t, mixed[0].path))
+	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
+	stop := startDaemon(t, d)
+	got := await(t, events, 2)
+	stop()
+	if got[0].Skipped != "unreadable" || !got[1].Rejection || got[1].DraftID == "" {
+		t.Errorf("events = %+v / %+v; want the first unreadable, the second drafted", got[0], got[1])
+	}
+	list, _, err := d.Store.Unreadables("test")
+	if err != nil || len(list) != 1 {
+		t.Fatalf("Unreadables = %+v, %v; want the one message", list, err)
+	}
+	if u := list[0]; u.Mailbox != "INBOX" || u.UID != 1 || u.UIDValidity == 0 || !strings.Contains(u.Reason, "no header") {
+		t.Errorf("unreadable record = %+v; want INBOX uid 1 under its UIDVALIDITY, with the reason", u)
+	}
+}
