@@ -1,10 +1,13 @@
 package daemon_test
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // longLine returns a header line "name:" followed by about n bytes of
@@ -65,5 +68,46 @@ func TestUnreadableIsRecorded(t *testing.T) {
 	}
 	if u := list[0]; u.Mailbox != "INBOX" || u.UID != 1 || u.UIDValidity == 0 || !strings.Contains(u.Reason, "no header") {
 		t.Errorf("unreadable record = %+v; want INBOX uid 1 under its UIDVALIDITY, with the reason", u)
+	}
+}
+
+// TestFailingPasswordCommandKeepsItsOutput: what a failing password_command
+// prints on stderr may hold the secret, so it reaches neither the log nor
+// the state that status shows (issue 9, item 10).
+func TestFailingPasswordCommandKeepsItsOutput(t *testing.T) {
+	srv := startServer(t)
+	d, _ := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
+	a := &d.Config.Accounts[0]
+	a.PasswordEnv, a.PasswordCommand = "", "echo 'gpg: decryption failed, passphrase hunter2-s3cret' >&2; exit 1"
+	logs := make(logRecords, 100)
+	d.Log = slog.New(logs)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	var logged string
+	deadline := time.After(10 * time.Second)
+	for logged == "" {
+		select {
+		case r := <-logs:
+			r.Attrs(func(a slog.Attr) bool { logged += r.Message + " " + a.Key + "=" + a.Value.String() + "\n"; return true })
+			if r.Level < slog.LevelWarn {
+				logged = ""
+			}
+		case err := <-done:
+			t.Fatalf("Run = %v, want it to retry a failing command", err)
+		case <-deadline:
+			t.Fatal("no failure logged within 10 s")
+		}
+	}
+	cancel()
+	<-done
+	act, _ := d.Store.Activity("test")
+	for what, s := range map[string]string{"log": logged, "state's last_error": act.LastError} {
+		if strings.Contains(s, "hunter2") || strings.Contains(s, "gpg") {
+			t.Errorf("the %s holds the command's stderr: %s", what, s)
+		}
+		if !strings.Contains(s, "password_command failed (exit status 1); run it yourself to see why") {
+			t.Errorf("the %s does not say the command failed: %s", what, s)
+		}
 	}
 }
