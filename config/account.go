@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -301,6 +302,11 @@ func (a *Account) Secret(ctx context.Context) (string, error) {
 	return "", fmt.Errorf("account %q: no secret configured", a.Name)
 }
 
+// runSecret runs a password or token command and returns the first line
+// it printed. Neither its output nor its error output ever goes into an
+// error: a failing command may well print the secret, or part of it, on
+// either (gpg, pass and keyring helpers echo their input on some errors),
+// and errors end up in the log, the state and status.
 func runSecret(ctx context.Context, account, key, command string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, secretTimeout)
 	defer cancel()
@@ -310,22 +316,29 @@ func runSecret(ctx context.Context, account, key, command string) (string, error
 	} else {
 		cmd = exec.CommandContext(ctx, "/bin/sh", "-c", command)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	cmd.Stderr = io.Discard // not even kept in memory (Output would keep it in the ExitError)
 	out, err := cmd.Output()
-	if err != nil {
-		// stderr may help ("gpg: decryption failed"), stdout may be the secret: never show it.
-		msg := strings.TrimSpace(firstLine(stderr.Bytes()))
-		if msg != "" {
-			msg = ": " + msg
-		}
-		return "", fmt.Errorf("account %q: %s failed: %v%s", account, key, err, msg)
+	switch {
+	case ctx.Err() == context.DeadlineExceeded:
+		return "", fmt.Errorf("account %q: %s did not finish within %v; run it yourself to see why", account, key, secretTimeout)
+	case err != nil:
+		return "", fmt.Errorf("account %q: %s failed (%s); run it yourself to see why", account, key, exitReason(err))
 	}
 	s := firstLine(out)
 	if s == "" {
 		return "", fmt.Errorf("account %q: %s printed nothing", account, key)
 	}
 	return s, nil
+}
+
+// exitReason says how a command ended ("exit status 1", "signal: killed")
+// or why it could not start, without anything it printed.
+func exitReason(err error) string {
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ProcessState.String()
+	}
+	return err.Error()
 }
 
 func firstLine(b []byte) string {

@@ -121,6 +121,12 @@ func TestSecret(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "password_command") {
 		t.Errorf("failed command error = %v", err)
 	}
+	// Nor what it wrote on stderr, which may hold the secret too.
+	_, err = (&Account{Name: "x", PasswordCommand: "echo 'gpg: bad passphrase hunter2-s3cret' >&2; exit 1"}).Secret(context.Background())
+	if err == nil || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "gpg") ||
+		!strings.Contains(err.Error(), "password_command failed (exit status 1); run it yourself to see why") {
+		t.Errorf("failed command with stderr: error = %v", err)
+	}
 	_, err = (&Account{Name: "x", PasswordEnv: "HR_TEST_UNSET"}).Secret(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "HR_TEST_UNSET is not set") {
 		t.Errorf("unset variable error = %v", err)

@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +29,7 @@ type session struct {
 	c       *imapclient.Client
 	changed chan struct{} // a mailbox grew; buffered, never blocks the reader
 	drafts  string        // the Drafts mailbox's name
+	found   draftsChoice  // how it was found, for check
 	keyword imap.Flag
 	// keywordOK is false when the selected mailbox refuses custom keywords.
 	keywordOK   bool
@@ -93,10 +93,11 @@ func (d *Daemon) connect(ctx context.Context, a *config.Account, log *slog.Logge
 		s.close()
 		return nil, err
 	}
-	if s.drafts, err = s.findDrafts(); err != nil {
+	if s.found, err = s.findDrafts(); err != nil {
 		s.close()
 		return nil, err
 	}
+	s.drafts = s.found.Name
 	return s, nil
 }
 
@@ -289,38 +290,6 @@ func (s *session) close() {
 	case <-time.After(5 * time.Second):
 	}
 	s.c.Close()
-}
-
-// findDrafts returns the mailbox with the \Drafts attribute, or the
-// configured name when no mailbox carries it.
-func (s *session) findDrafts() (string, error) {
-	var list []*imap.ListData
-	opts := &imap.ListOptions{}
-	if s.c.Caps().Has(imap.CapSpecialUse) {
-		opts.ReturnSpecialUse = true
-	}
-	err := s.wait(func() (err error) {
-		list, err = s.c.List("", "*", opts).Collect()
-		return err
-	})
-	if err != nil {
-		return "", fmt.Errorf("list mailboxes: %w", err)
-	}
-	fallback := ""
-	for _, m := range list {
-		for _, attr := range m.Attrs {
-			if attr == imap.MailboxAttrDrafts {
-				return m.Mailbox, nil
-			}
-		}
-		if strings.EqualFold(m.Mailbox, s.a.Drafts) {
-			fallback = m.Mailbox
-		}
-	}
-	if fallback == "" {
-		return "", permanent(fmt.Errorf("no Drafts mailbox: none is marked \\Drafts and there is no mailbox named %q (set drafts: to its name)", s.a.Drafts))
-	}
-	return fallback, nil
 }
 
 // xoauth2 is the SASL XOAUTH2 mechanism of Gmail and Outlook.

@@ -199,8 +199,9 @@ func (s *session) decide(mailbox string, m fetched) decision {
 	}
 	msg, err := message.Parse(bytes.NewReader(m.raw))
 	if err != nil {
-		log.Warn("passed over: not a readable message", "err", err, "size", m.size)
+		log.Warn("passed over: not a readable message (highroad status lists it)", "err", err, "size", m.size)
 		d.ev.Skipped = "unreadable"
+		s.recordUnreadable(mailbox, m, err)
 		return d
 	}
 	d.ev.MessageID, d.ev.Date, d.ev.Subject = msg.MessageID, msg.Date, msg.Subject

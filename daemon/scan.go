@@ -83,14 +83,31 @@ func (s *session) scan(ctx context.Context, since time.Time, progress func(done,
 
 // Report is what Check found out about an account.
 type Report struct {
-	Account    string
-	Drafts     string
+	Account string
+	Drafts  string
+	// DraftsWhy says why Drafts was chosen ("marked \Drafts by the
+	// server"); Mailboxes are all those the server listed.
+	DraftsWhy  string
+	Mailboxes  []Mailbox
 	IDLE       bool
 	SpecialUse bool
 	// Keyword says, per watched mailbox, whether the server accepts the
 	// keyword there.
 	Keyword  map[string]bool
 	Messages map[string]uint32
+}
+
+// MailboxList lists up to n of the mailboxes compactly: names, with their
+// special-use attributes in parentheses, and "and 12 more".
+func (r *Report) MailboxList(n int) []string {
+	var out []string
+	for i, m := range r.Mailboxes {
+		if i == n {
+			return append(out, fmt.Sprintf("and %d more", len(r.Mailboxes)-n))
+		}
+		out = append(out, m.String())
+	}
+	return out
 }
 
 // Check connects to a, logs in, finds Drafts and opens each watched
@@ -101,7 +118,7 @@ func (d *Daemon) Check(ctx context.Context, a *config.Account) (*Report, error) 
 		return nil, err
 	}
 	defer s.close()
-	r := &Report{Account: a.Name, Drafts: s.drafts, IDLE: s.c.Caps().Has(imap.CapIdle),
+	r := &Report{Account: a.Name, Drafts: s.drafts, DraftsWhy: s.found.Why, Mailboxes: s.found.Seen, IDLE: s.c.Caps().Has(imap.CapIdle),
 		SpecialUse: s.c.Caps().Has(imap.CapSpecialUse), Keyword: map[string]bool{}, Messages: map[string]uint32{}}
 	s.keywordNote = true // Check reports it instead of logging it
 	for _, mb := range a.Mailboxes {

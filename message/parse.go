@@ -2,7 +2,6 @@ package message
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -31,24 +30,27 @@ func Parse(r io.Reader) (*Message, error) {
 
 // Parse reads one message from r within the limits l. It returns an error
 // only when r holds no readable header; problems further down are recorded
-// in Message.Problems.
+// in Message.Problems. A header go-message cannot read (over 1 MB, broken
+// folding) is read again tolerantly, and Problems says so.
 func (l Limits) Parse(r io.Reader) (*Message, error) {
 	br := bufio.NewReader(r)
-	header, dropped, err := readHeader(br)
+	raw, err := readRawHeader(br)
 	if err != nil {
 		return nil, err
 	}
-	e, err := gomessage.Read(io.MultiReader(bytes.NewReader(header), br))
-	if e == nil {
-		return nil, fmt.Errorf("read header: %w", err)
+	h, notes, err := parseHeader(raw)
+	if err != nil {
+		return nil, err
 	}
-	if e.Header.Len() == 0 {
+	if h.Len() == 0 {
 		return nil, ErrNotMessage
 	}
 	m := &Message{Header: map[string]string{}}
-	if dropped > 0 {
-		m.problem(fmt.Errorf("%d malformed header lines ignored", dropped))
+	for _, n := range notes {
+		m.problem(errors.New(n))
 	}
+	// An unknown charset or encoding still gives a readable entity.
+	e, err := gomessage.New(h, br)
 	if err != nil {
 		m.problem(err)
 	}
@@ -67,58 +69,6 @@ func (m *Message) problem(err error) {
 	if len(m.Problems) < 16 {
 		m.Problems = append(m.Problems, err.Error())
 	}
-}
-
-// maxHeader bounds the header block.
-const maxHeader = 1 << 20
-
-// readHeader reads the header block up to and including its blank line,
-// dropping lines that are neither a field nor a continuation (an mbox
-// "From " line, a broken line): one bad line must not make the whole
-// message unreadable.
-func readHeader(br *bufio.Reader) (header []byte, dropped int, err error) {
-	var b bytes.Buffer
-	for {
-		line, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			return nil, 0, errors.New("read header: a header line is too long")
-		}
-		if len(line) == 0 && err != nil {
-			if b.Len() == 0 {
-				return nil, 0, ErrNotMessage
-			}
-			b.WriteString("\r\n")
-			return b.Bytes(), dropped, nil
-		}
-		if t := bytes.TrimRight(line, "\r\n"); len(t) == 0 {
-			b.Write(line)
-			return b.Bytes(), dropped, nil
-		} else if t[0] == ' ' || t[0] == '\t' || isField(t) {
-			if b.Len()+len(line) > maxHeader {
-				return nil, 0, errors.New("read header: the header is larger than 1 MB")
-			}
-			b.Write(line)
-		} else {
-			dropped++
-		}
-		if err != nil {
-			b.WriteString("\r\n")
-			return b.Bytes(), dropped, nil
-		}
-	}
-}
-
-// isField reports whether line starts with a field name and a colon.
-func isField(line []byte) bool {
-	for i, c := range line {
-		switch {
-		case c == ':':
-			return i > 0
-		case c <= ' ' || c >= 0x7f:
-			return false
-		}
-	}
-	return false
 }
 
 func decodeHeader(m *Message, h gomail.Header) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/highroad/highroad/config"
@@ -101,7 +102,8 @@ var checkCommand = &command{
 	name: "check", noArgs: true,
 	summary: "check the configuration and connect to every account",
 	help: `Validates the configuration, then logs in to every account and reports the
-Drafts mailbox it found, whether the server offers IDLE and SPECIAL-USE, and
+mailboxes the server lists (with their special-use attributes), the Drafts
+mailbox it chose and why, whether the server offers IDLE and SPECIAL-USE, and
 whether each watched mailbox accepts the keyword. It changes nothing.`,
 	flags: func(fs *flag.FlagSet) func(*env) error {
 		return func(e *env) error { return check(e) }
@@ -162,8 +164,8 @@ func printReport(e *env, a *config.Account, r *daemon.Report, err error) {
 	fmt.Fprintf(e.stdout, "\naccount %s (%s on %s, %s)\n", a.Name, a.Username, a.Addr(), a.TLS)
 	if r != nil {
 		yes := map[bool]string{true: "yes", false: "no"}
-		fmt.Fprintf(e.stdout, "  login        ok\n  drafts       %s\n  IDLE         %s\n  SPECIAL-USE  %s\n",
-			r.Drafts, yes[r.IDLE], yes[r.SpecialUse])
+		fmt.Fprintf(e.stdout, "  login        ok\n  mailboxes    %s\n  drafts       %s (%s)\n  IDLE         %s\n  SPECIAL-USE  %s\n",
+			wrapList(r.MailboxList(60), 80, "\n               "), r.Drafts, r.DraftsWhy, yes[r.IDLE], yes[r.SpecialUse])
 		for _, mb := range a.Mailboxes {
 			if n, ok := r.Messages[mb]; ok {
 				kw := "accepted"
@@ -177,6 +179,29 @@ func printReport(e *env, a *config.Account, r *daemon.Report, err error) {
 	if err != nil {
 		fmt.Fprintf(e.stdout, "  problem      %v\n", err)
 	}
+}
+
+// wrapList joins items with ", ", breaking the line with sep before one
+// would pass width.
+func wrapList(items []string, width int, sep string) string {
+	var b strings.Builder
+	line := 0
+	for i, it := range items {
+		if i > 0 {
+			b.WriteString(",")
+			line++
+			if line+1+len(it) > width {
+				b.WriteString(sep)
+				line = 0
+			} else {
+				b.WriteString(" ")
+				line++
+			}
+		}
+		b.WriteString(it)
+		line += len(it)
+	}
+	return b.String()
 }
 
 func orDefault(p string) string {

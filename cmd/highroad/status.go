@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/highroad/highroad/config"
@@ -103,6 +104,9 @@ func printStatus(w io.Writer, st *state.Store, n int, inDrafts map[string]map[st
 		if err := printWaiting(w, st, name); err != nil {
 			return err
 		}
+		if err := printUnreadable(w, st, name); err != nil {
+			return err
+		}
 	}
 	recs, err := st.Rejections("", n)
 	if err != nil {
@@ -140,6 +144,54 @@ func printWaiting(w io.Writer, st *state.Store, account string) error {
 	}
 	fmt.Fprintf(w, "  waiting       %d %s: %s (next try %s)\n", len(recs), what, clip(last.Refused, 100), when(recs[0].NextTry))
 	return nil
+}
+
+// maxUnreadableShown bounds the unreadable messages listed per account.
+const maxUnreadableShown = 10
+
+// printUnreadable lists the messages of an account that highroad could not
+// read: each may be a rejection that only the user can judge.
+func printUnreadable(w io.Writer, st *state.Store, account string) error {
+	list, more, err := st.Unreadables(account)
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	n := len(list) + more
+	fmt.Fprintf(w, "  unreadable    %d %s could not be read; look at %s in your mail program:\n", n,
+		plural(n, "message", "messages"), plural(n, "it", "them"))
+	for i, u := range list {
+		if i == maxUnreadableShown {
+			more += len(list) - i
+			break
+		}
+		fmt.Fprintf(w, "                %s uid %d (%s): %s\n", u.Mailbox, u.UID, describeUnreadable(u), clip(u.Reason, 80))
+	}
+	if more > 0 {
+		fmt.Fprintf(w, "                and %d more\n", more)
+	}
+	return nil
+}
+
+// describeUnreadable says what is known of an unreadable message.
+func describeUnreadable(u state.Unreadable) string {
+	var parts []string
+	if !u.Date.IsZero() {
+		parts = append(parts, u.Date.Local().Format("2006-01-02"))
+	}
+	if u.Subject != "" {
+		parts = append(parts, fmt.Sprintf("%q", clip(u.Subject, 40)))
+	}
+	if u.Size > 0 {
+		parts = append(parts, fmt.Sprintf("%d bytes", u.Size))
+	}
+	return strings.Join(append(parts, "found "+when(u.Found)), ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func when(t time.Time) string {

@@ -14,18 +14,22 @@ import (
 	"github.com/highroad/highroad/state"
 )
 
-// demoAccount starts an in-process IMAP server holding the samples and
-// writes a configuration for it; it returns the configuration's path and
-// the state file's.
-func demoAccount(t *testing.T) (cfg, statePath string) {
+// demoAccount starts an in-process IMAP server holding the samples, then
+// extra, and writes a configuration for it; it returns the configuration's
+// path and the state file's.
+func demoAccount(t *testing.T, extra ...[]byte) (cfg, statePath string) {
 	t.Helper()
 	srv, err := demo.Start("alex", "s3cret")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
+	var mail [][]byte
 	for _, s := range samples.All() {
-		if err := srv.Deliver("INBOX", s.Raw); err != nil {
+		mail = append(mail, s.Raw)
+	}
+	for _, raw := range append(mail, extra...) {
+		if err := srv.Deliver("INBOX", raw); err != nil {
 			t.Fatal(err)
 		}
 	}
