@@ -16,10 +16,16 @@
 //	    <account>/
 //	        activity         Activity
 //	        cutoff           time: mail that arrived before it is never answered
+//	        unreadable_more  how many unreadable messages were past MaxUnreadable
 //	        progress/
 //	            <mailbox>    Progress
 //	        rejections/
-//	            <identity>   Rejection (the Message-ID, or a key made up in that form)
+//	            <identity>   Rejection (the Message-ID, or a key made up in that form;
+//	                         a draft the server refused waits here too)
+//	        seen/
+//	            <mailbox>    the UID ranges examined, under one UIDVALIDITY
+//	        unreadable/
+//	            <mailbox, UIDVALIDITY, UID>  Unreadable
 //
 // Accounts live under their own top-level bucket rather than at the top level so
 // that no account name can collide with meta. Open refuses a file whose schema is
