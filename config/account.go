@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -307,8 +306,8 @@ func (a *Account) Secret(ctx context.Context) (string, error) {
 // error: a failing command may well print the secret, or part of it, on
 // either (gpg, pass and keyring helpers echo their input on some errors),
 // and errors end up in the log, the state and status.
-func runSecret(ctx context.Context, account, key, command string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, secretTimeout)
+func runSecret(parent context.Context, account, key, command string) (string, error) {
+	ctx, cancel := context.WithTimeout(parent, secretTimeout)
 	defer cancel()
 	var cmd *exec.Cmd
 	if runtime.GOOS == "windows" {
@@ -316,9 +315,14 @@ func runSecret(ctx context.Context, account, key, command string) (string, error
 	} else {
 		cmd = exec.CommandContext(ctx, "/bin/sh", "-c", command)
 	}
-	cmd.Stderr = io.Discard // not even kept in memory (Output would keep it in the ExitError)
+	// Stderr stays nil (the null device): not even kept in memory, since
+	// Output would keep it in the ExitError. A child that keeps stdout
+	// open after the shell is killed must not hold up the stop.
+	cmd.WaitDelay = time.Second
 	out, err := cmd.Output()
 	switch {
+	case parent.Err() != nil:
+		return "", fmt.Errorf("account %q: %s interrupted: %w", account, key, parent.Err())
 	case ctx.Err() == context.DeadlineExceeded:
 		return "", fmt.Errorf("account %q: %s did not finish within %v; run it yourself to see why", account, key, secretTimeout)
 	case err != nil:

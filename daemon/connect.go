@@ -208,7 +208,10 @@ func (s *session) login(ctx context.Context) error {
 		case imap.ResponseCodeAuthenticationFailed, imap.ResponseCodeAuthorizationFailed, imap.ResponseCodeExpired:
 			return permanent(err)
 		case "":
-			if !s.d.connected(s.a.Name) {
+			// Without a code, a refusal is only taken as final for an
+			// account that never logged in, in this run or an earlier
+			// one: some servers refuse now and then without saying why.
+			if !s.d.hasConnected(s.a.Name) {
 				return permanent(err)
 			}
 		}

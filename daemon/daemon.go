@@ -30,8 +30,9 @@ type Options struct {
 	// Classifier judges each message; Templates write the replies.
 	Classifier *classifier.Classifier
 	Templates  *drafts.Templates
-	// Store records what has been done. Run and Scan need it unless DryRun
-	// is set; Check and AnsweredInDrafts work without.
+	// Store records what has been done. Run and Scan need it (a dry run
+	// reads it and writes nothing); Check and AnsweredInDrafts work
+	// without.
 	Store *state.Store
 	// Log receives the daemon's decisions; nil discards them.
 	Log *slog.Logger
@@ -79,10 +80,11 @@ func New(opts Options) (*Daemon, error) {
 	return &Daemon{Options: opts}, nil
 }
 
-// needStore refuses to make changes that could not be recorded.
+// needStore refuses to run a pass without a state: even a dry run reads
+// what was done before.
 func (d *Daemon) needStore() error {
-	if d.Store == nil && !d.DryRun {
-		return errors.New("daemon: no state store to record what is done")
+	if d.Store == nil {
+		return errors.New("daemon: no state store")
 	}
 	return nil
 }

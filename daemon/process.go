@@ -57,7 +57,10 @@ func (s *session) catchUp(ctx context.Context, mailbox string) error {
 		if known {
 			s.log.Warn("the server renumbered the mailbox; re-checking the mail since the first-run cutoff", "mailbox", mailbox)
 		}
-		if uids, err = s.since(s.cutoff); err != nil {
+		// SINCE compares dates only, in the server's time zone: a day more
+		// makes sure the search holds every message after the cutoff, and
+		// decide passes over the few before it.
+		if uids, err = s.since(s.cutoff.Add(-24 * time.Hour)); err != nil {
 			return err
 		}
 		// Mail older than the cutoff counts as handled; the later mail is
@@ -143,7 +146,10 @@ func (s *session) handleBatch(ctx context.Context, mailbox string, uids []imap.U
 	}
 	for _, d := range rejections {
 		if ctx.Err() != nil {
-			return nil // finish the message in hand, start no other
+			// Start no other. The one in hand may have been cut short, as
+			// cancelling closes the connection: a draft without its
+			// keyword is found again in Drafts at the next start.
+			return nil
 		}
 		if err := s.act(mailbox, d); err != nil {
 			return err

@@ -16,7 +16,8 @@ import (
 // handled is recognised and left alone), and returns. progress, when set,
 // is called after each message with the count done and the total.
 //
-// A zero since means each account's first-run window, back from now, and
+// Scan returns an error wrapping ctx.Err() when ctx ends before the pass
+// does. A zero since means each account's first-run window, back from now, and
 // the first-run cutoff holds as in Run. A since given is the user's
 // explicit request to look at older mail: mail received before the cutoff
 // is answered too.
@@ -34,6 +35,10 @@ func (d *Daemon) Scan(ctx context.Context, since time.Time, progress func(done, 
 		}
 		err = s.scan(ctx, since, progress)
 		s.close()
+		if ctx.Err() != nil {
+			// Stopped part-way: say so, and leave the last error as it was.
+			return fmt.Errorf("account %q: interrupted before the end: %w", a.Name, ctx.Err())
+		}
 		if err != nil {
 			d.recordError(a.Name, err)
 			return fmt.Errorf("account %q: %w", a.Name, err)

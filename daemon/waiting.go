@@ -69,6 +69,11 @@ func (s *session) retryWaiting(ctx context.Context, mailbox string) error {
 		return err
 	}
 	s.log.Info("trying again the drafts the server refused", "mailbox", mailbox, "count", len(due))
+	// The records chose these messages: the first-run cutoff was applied
+	// then (or waived by an explicit scan -since), so deciding them again
+	// must not apply it a second time.
+	s.allowOld = true
+	defer func() { s.allowOld = false }()
 	var ds []decision
 	err = s.fetch(keys(due), func(m fetched) {
 		if d := s.decide(mailbox, m); d.ev.Rejection {
@@ -78,10 +83,6 @@ func (s *session) retryWaiting(ctx context.Context, mailbox string) error {
 	if err != nil {
 		return err
 	}
-	// The records chose these messages: the first-run cutoff was applied
-	// then (or waived by an explicit scan -since).
-	s.allowOld = true
-	defer func() { s.allowOld = false }()
 	for _, d := range ds {
 		if ctx.Err() != nil {
 			return nil

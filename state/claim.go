@@ -42,7 +42,7 @@ func Acquire(statePath string, r Runner) (*Claim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("claim state: %w", err)
 	}
-	if err := lockFile(f); err != nil {
+	if err := lockRetrying(f); err != nil {
 		holder, _ := readRunner(f)
 		f.Close()
 		if holder != nil {
@@ -61,6 +61,19 @@ func Acquire(statePath string, r Runner) (*Claim, error) {
 		return nil, fmt.Errorf("claim state: %w", err)
 	}
 	return &Claim{f: f}, nil
+}
+
+// lockRetrying takes the lock, trying for a moment: `highroad status`
+// holds it for an instant when it looks whether highroad runs.
+func lockRetrying(f *os.File) error {
+	var err error
+	for range 10 {
+		if err = lockFile(f); err == nil {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return err
 }
 
 // Release ends the claim.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -74,11 +75,14 @@ func demoRun(e *env, o demoOptions) error {
 	defer cleanup()
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
+	var runErr error
+	done := make(chan struct{})
+	go func() { runErr = d.Run(ctx); close(done) }()
+	// The daemon ends before the state it writes is closed and removed.
+	defer func() { cancel(); <-done }()
 
 	fmt.Fprintf(e.stdout, "The server on %s holds %d messages; highroad watches its INBOX.\n", srv.Addr, len(all))
-	evs, err := collect(events, done, len(all))
+	evs, err := collect(events, done, &runErr, len(all))
 	if err != nil {
 		return err
 	}
@@ -93,7 +97,8 @@ func demoRun(e *env, o demoOptions) error {
 	}
 	if o.exit {
 		cancel()
-		return <-done
+		<-done
+		return runErr
 	}
 	// Keep showing what the daemon does with mail dropped in from a client.
 	go func() {
@@ -108,20 +113,24 @@ func demoRun(e *env, o demoOptions) error {
 		"Drop a message into the INBOX and watch highroad handle it. Ctrl-C stops the demo.\n",
 		hostOf(srv.Addr), portOf(srv.Addr), user, pass, strings.ToLower(keyword), keyword)
 	<-ctx.Done()
-	return <-done
+	<-done
+	return runErr
 }
 
 // collect waits for n events and returns them in UID order, the order of
 // the mailbox; the daemon reports look-alikes before the rejections it
 // acts on.
-func collect(events <-chan daemon.Event, done <-chan error, n int) ([]daemon.Event, error) {
+func collect(events <-chan daemon.Event, done <-chan struct{}, runErr *error, n int) ([]daemon.Event, error) {
 	var evs []daemon.Event
 	for len(evs) < n {
 		select {
 		case ev := <-events:
 			evs = append(evs, ev)
-		case err := <-done:
-			return nil, fmt.Errorf("the daemon stopped: %v", err)
+		case <-done:
+			if *runErr == nil { // Ctrl-C
+				return nil, errors.New("interrupted")
+			}
+			return nil, fmt.Errorf("the daemon stopped: %v", *runErr)
 		case <-time.After(30 * time.Second):
 			return nil, fmt.Errorf("the daemon handled %d of %d messages within 30 s", len(evs), n)
 		}

@@ -77,6 +77,10 @@ func scan(e *env, since time.Time, dryRun bool, log *slog.Logger) error {
 	err = d.Scan(e.ctx, since, progressBar(e.stderr))
 	close(events)
 	<-done
+	if e.ctx.Err() != nil {
+		t.summary(e.stdout, since)
+		return fmt.Errorf("interrupted: the counts above cover only the mail looked at so far")
+	}
 	if err != nil {
 		return err
 	}
