@@ -361,3 +361,16 @@ func mailboxSize(c *imapclient.Client, mailbox string) (uint32, error) {
 	}
 	return *data.NumMessages, nil
 }
+
+// flaggedCount returns how many messages of INBOX carry highroad's keyword,
+// looking without selecting it for writing.
+func flaggedCount(c *imapclient.Client) (int, error) {
+	if _, err := c.Select("INBOX", &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+		return 0, err
+	}
+	data, err := c.UIDSearch(&imap.SearchCriteria{Flag: []imap.Flag{"$JobRejection"}}, nil).Wait()
+	if err != nil {
+		return 0, err
+	}
+	return len(data.AllUIDs()), nil
+}

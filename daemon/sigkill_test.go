@@ -50,11 +50,21 @@ func TestSIGKILLTrials(t *testing.T) {
 		more, raws := mailbox(t, 80, "sigkill"+strconv.Itoa(i)+"-")
 		load(t, srv.Server, raws)
 		delivered = append(delivered, more...)
-		cmd := highroadRun(t, bin, cfgPath, srv.Password)
-		// The kill point is the scenario, not synchronisation: anywhere
-		// from before the login to the middle of the catch-up.
-		after := time.Duration(200+rand.IntN(600)) * time.Millisecond
-		time.Sleep(after)
+		cmd, logs := highroadRunLog(t, bin, cfgPath, srv.Password)
+		launched := time.Now()
+		// The kill point is the scenario, not synchronisation. Every other
+		// trial kills at a random moment from start-up on; the rest wait
+		// for the run's first draft and kill a few milliseconds later, in
+		// the middle of the catch-up.
+		if i%2 == 0 {
+			time.Sleep(time.Duration(200+rand.IntN(600)) * time.Millisecond)
+		} else {
+			for !strings.Contains(logs.String(), "flagged and drafted") && time.Since(launched) < 10*time.Second {
+				time.Sleep(2 * time.Millisecond) // polling the child's log
+			}
+			time.Sleep(time.Duration(rand.IntN(20)) * time.Millisecond)
+		}
+		after := time.Since(launched).Round(time.Millisecond)
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 		n, err := mailboxSize(c, "Drafts")
@@ -71,10 +81,14 @@ func TestSIGKILLTrials(t *testing.T) {
 	want := rejections(delivered)
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		// Done when every draft is there and the last run has started,
-		// so that SIGTERM tests a clean stop.
+		// Done when every draft and keyword is there and the last run has
+		// started, so that SIGTERM tests a clean stop, not a cut STORE.
 		n, err := mailboxSize(c, "Drafts")
-		if err == nil && int(n) >= want && strings.Contains(logs.String(), "highroad started") {
+		var flagged int
+		if err == nil {
+			flagged, err = flaggedCount(c)
+		}
+		if err == nil && int(n) >= want && flagged >= want && strings.Contains(logs.String(), "highroad started") {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -88,6 +102,9 @@ func TestSIGKILLTrials(t *testing.T) {
 	}
 	t.Logf("%d SIGKILL trials over %d messages (%d rejections) in %v; %d kills landed mid-catch-up",
 		trials, len(delivered), want, time.Since(start).Round(time.Millisecond), midway)
+	if midway < trials/2 {
+		t.Errorf("only %d of %d kills landed in the middle of a catch-up; the trials test too little", midway, trials)
+	}
 	checkMailbox(t, srv, delivered)
 }
 
