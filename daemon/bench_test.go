@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/highroad/highroad/config"
 	"github.com/highroad/highroad/dovecot"
 )
 
@@ -23,37 +24,15 @@ import (
 // operation that go test prints is the whole setup and says little.
 
 // BenchmarkDovecotLatency measures the delay from the APPEND of a rejection
-// into INBOX to its draft in Drafts, with the daemon idling in IDLE, and
-// highroad's own share of it (from the wake-up to the draft appended).
+// into INBOX to its draft in Drafts, with the daemon idling in IDLE and
+// its default timeouts, and highroad's own share of it (from the wake-up
+// to the draft appended). BenchmarkMemoryLatency and
+// BenchmarkMailutilsLatency measure the same on the other servers.
 func BenchmarkDovecotLatency(b *testing.B) {
 	srv := realServer{dovecot.Start(b)}
-	d, events := dovecotDaemon(b, srv.Server)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go d.Run(ctx)
-	raw := read(b, mixed[0].path)
-	srv.deliver(b, uniqueID(raw, "warm-up"))
-	<-events
-	const rounds = 50
-	var total, own []time.Duration
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		for k := 0; k < rounds; k++ {
-			msg := uniqueID(raw, fmt.Sprintf("lat%d-%d", i, k))
-			start := time.Now()
-			srv.deliver(b, msg)
-			ev := <-events
-			if !ev.Rejection || ev.DraftID == "" {
-				b.Fatalf("event %+v, want a drafted rejection", ev)
-			}
-			total = append(total, time.Since(start))
-			own = append(own, ev.Took)
-		}
-	}
-	b.ReportMetric(ms(percentile(total, 50)), "median-ms")
-	b.ReportMetric(ms(percentile(total, 95)), "p95-ms")
-	b.ReportMetric(ms(percentile(own, 50)), "own-median-ms")
-	b.ReportMetric(ms(percentile(own, 95)), "own-p95-ms")
+	d, events := defaultsDaemon(b, dovecotEndpoint(srv.Server), config.TLSImplicit)
+	runBench(b, d)
+	latency(b, 50, 30*time.Second, func(raw []byte) error { _, err := srv.Append("INBOX", raw); return err }, events)
 }
 
 // BenchmarkDovecotFirstScan measures a first run over a 10,000-message

@@ -43,6 +43,13 @@ func (s *Server) Dial() (*imapclient.Client, error) {
 // it is safe to call concurrently and sessions that are IDLE see an EXISTS.
 // raw should have CRLF line endings. It gives up after 10 s.
 func (s *Server) Append(mailbox string, raw []byte, flags ...string) (uid uint32, err error) {
+	return s.AppendAt(mailbox, raw, time.Time{}, flags...)
+}
+
+// AppendAt is Append with at as the message's INTERNALDATE, its arrival on
+// the server, as a migration or a mail client copying old mail keeps it.
+// The zero time means now.
+func (s *Server) AppendAt(mailbox string, raw []byte, at time.Time, flags ...string) (uid uint32, err error) {
 	c, err := s.Dial()
 	if err != nil {
 		return 0, err
@@ -50,7 +57,7 @@ func (s *Server) Append(mailbox string, raw []byte, flags ...string) (uid uint32
 	defer c.Close()
 	watchdog := time.AfterFunc(opTimeout, func() { c.Close() })
 	defer watchdog.Stop()
-	opts := &imap.AppendOptions{}
+	opts := &imap.AppendOptions{Time: at}
 	for _, f := range flags {
 		opts.Flags = append(opts.Flags, imap.Flag(f))
 	}

@@ -36,8 +36,9 @@ const (
 // supports IDLE, SPECIAL-USE, UIDPLUS, CONDSTORE, MOVE and custom keywords,
 // and has the mailboxes INBOX, Drafts (\Drafts), Sent (\Sent), Trash
 // (\Trash) and Junk (\Junk), all subscribed, with "/" as the hierarchy
-// separator. The mail is a Maildir under Dir/home. A user may hold 100
-// connections per IP at once.
+// separator (StartWith's Options change the layout and add a quota). The
+// mail is a Maildir under Dir/home. A user may hold 100 connections per IP
+// at once.
 //
 // The methods are safe for concurrent use; Stop, Restart and Kill are
 // serialised with each other.
@@ -55,6 +56,7 @@ type Server struct {
 	// removes it in tb.Cleanup.
 	Dir string
 
+	opts    Options
 	bin     string  // path of the dovecot binary
 	acct    account // owner of the mail
 	conf    string  // path of dovecot.conf
@@ -107,13 +109,38 @@ func binary() (string, error) {
 // prints its log if tb failed, and removes Dir.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
+	return StartWith(tb, Options{})
+}
+
+// Options are the ways StartWith's server differs from Start's. The zero
+// value is Start's server.
+type Options struct {
+	// Quota, when set to a Dovecot size ("10K", "2M"), turns on the quota
+	// plugin (count backend, virtual sizes) with that storage limit for
+	// the user, counted over every mailbox but INBOX, which is ignored so
+	// that deliveries always succeed. An APPEND that would go over the
+	// limit, to Drafts say, is answered "NO [OVERQUOTA] Quota exceeded";
+	// deleting mail frees room at once, in every session. The limit is a
+	// userdb field: SetQuota changes it for the logins that follow.
+	Quota string
+	// Courier lays the personal namespace out as Courier-IMAP does: "." as
+	// the separator and every mailbox under the prefix "INBOX."
+	// (INBOX.Drafts, INBOX.Sent, INBOX.Trash, INBOX.Junk), and leaves
+	// INBOX.Drafts without the \Drafts attribute, so that a client must
+	// find it by name. The others keep theirs.
+	Courier bool
+}
+
+// StartWith is Start for a server with opts.
+func StartWith(tb testing.TB, opts Options) *Server {
+	tb.Helper()
 	if ok, why := Available(); !ok {
 		if os.Getenv("CI") == "true" {
 			tb.Fatalf("dovecot: %s; the end-to-end suite is mandatory in CI", why)
 		}
 		tb.Skipf("dovecot: %s", why)
 	}
-	s, err := start()
+	s, err := start(opts)
 	if err != nil {
 		tb.Fatalf("dovecot: %v", err)
 	}
@@ -135,8 +162,8 @@ func (s *Server) cleanup(tb testing.TB) {
 
 // start sets up Dir and runs the server, retrying with new ports when another
 // process took one between choosing and binding it.
-func start() (*Server, error) {
-	s, err := setup()
+func start(opts Options) (*Server, error) {
+	s, err := setup(opts)
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ func TestLaunchPortTaken(t *testing.T) {
 	if ok, why := Available(); !ok {
 		t.Skip(why)
 	}
-	s, err := setup()
+	s, err := setup(Options{})
 	if err != nil {
 		t.Fatalf("setup() = %v", err)
 	}

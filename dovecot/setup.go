@@ -34,7 +34,7 @@ type account struct {
 }
 
 // setup creates Dir with everything but the config, which needs ports.
-func setup() (*Server, error) {
+func setup(opts Options) (*Server, error) {
 	bin, err := binary()
 	if err != nil {
 		return nil, err
@@ -47,7 +47,11 @@ func setup() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Quota != "" && !quotaSize.MatchString(opts.Quota) {
+		return nil, fmt.Errorf("quota %q: want a size such as 10K or 2M", opts.Quota)
+	}
 	s := &Server{
+		opts: opts,
 		User: "highroad@localhost",
 		Dir:  dir,
 		bin:  bin,
@@ -59,7 +63,6 @@ func setup() (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	s.acct = acct
 	return s, nil
 }
 
@@ -77,10 +80,71 @@ func (s *Server) populate(acct account) error {
 	if err := os.Chown(home, acct.uid, acct.gid); err != nil {
 		return fmt.Errorf("give %s to %s: %w", home, acct.name, err)
 	}
-	// The auth process reads it as Dovecot's internal user; the password
-	// is a throwaway.
-	line := fmt.Sprintf("%s:{PLAIN}%s:%d:%d::%s::\n", s.User, s.Password, acct.uid, acct.gid, home)
-	return os.WriteFile(s.path("passwd"), []byte(line), 0o644)
+	s.acct = acct
+	return s.writePasswd(s.opts.Quota)
+}
+
+// writePasswd writes the passwd-file, with quota as the user's storage
+// limit when it is set. The auth process reads it as Dovecot's internal
+// user, and again whenever it changes; the password is a throwaway.
+func (s *Server) writePasswd(quota string) error {
+	var extra string
+	if quota != "" {
+		extra = "userdb_quota_rule=*:storage=" + quota
+	}
+	line := fmt.Sprintf("%s:{PLAIN}%s:%d:%d::%s::%s\n", s.User, s.Password, s.acct.uid, s.acct.gid, s.path("home"), extra)
+	// Written aside and renamed, so that a login never reads half a file.
+	tmp := s.path("passwd.new")
+	if err := os.WriteFile(tmp, []byte(line), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, s.path("passwd"))
+}
+
+// quotaSize matches the sizes Options.Quota and SetQuota accept.
+var quotaSize = regexp.MustCompile(`^[0-9]+[BKMGT]?$`)
+
+// SetQuota sets the user's storage limit ("10K", "2M"; "0" for none) for
+// the logins that follow, by rewriting the userdb; sessions logged in
+// before keep the limit they started with, as with any Dovecot userdb
+// change. It needs a server started with Options.Quota: without the
+// plugin there is no quota to set. It takes up to a second (see
+// passwdChanged).
+func (s *Server) SetQuota(limit string) error {
+	if s.opts.Quota == "" {
+		return errors.New("SetQuota: the server was started without Options.Quota")
+	}
+	if !quotaSize.MatchString(limit) {
+		return fmt.Errorf("SetQuota(%q): want a size such as 10K or 2M, or 0", limit)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fi, err := os.Stat(s.path("passwd"))
+	if err != nil {
+		return err
+	}
+	if err := s.writePasswd(limit); err != nil {
+		return err
+	}
+	return passwdChanged(s.path("passwd"), fi.ModTime())
+}
+
+// passwdChanged makes a rewrite of the passwd-file visible to the next
+// login. Dovecot's auth process looks at the file at most once per second
+// of its clock and rereads it only when its mtime, in whole seconds, or
+// its size changed: the mtime is moved past the old one, and the call
+// returns once the second it was written in is over.
+func passwdChanged(path string, old time.Time) error {
+	now := time.Now()
+	mtime := now.Truncate(time.Second)
+	if !mtime.After(old.Truncate(time.Second)) {
+		mtime = old.Truncate(time.Second).Add(time.Second)
+	}
+	if err := os.Chtimes(path, mtime, mtime); err != nil {
+		return err
+	}
+	time.Sleep(now.Truncate(time.Second).Add(time.Second + 50*time.Millisecond).Sub(now))
+	return nil
 }
 
 // safePath matches paths that need no quoting in dovecot.conf.
@@ -255,6 +319,11 @@ func (s *Server) writeConfig() error {
 		"Group":  s.acct.group,
 		"UID":    s.acct.uid,
 		"AsRoot": os.Geteuid() == 0,
+		"Quota":  s.opts.Quota != "",
+		"Sep":    map[bool]string{false: "/", true: "."}[s.opts.Courier],
+		"Prefix": map[bool]string{false: "", true: "INBOX."}[s.opts.Courier],
+		// Courier-IMAP knows no SPECIAL-USE: its Drafts is found by name.
+		"DraftsUse": !s.opts.Courier,
 	})
 	if err != nil {
 		return err
@@ -291,6 +360,20 @@ first_valid_uid = {{.UID}}
 mail_location = maildir:~/Maildir
 mail_fsync = never
 mail_max_userip_connections = 100
+{{- if .Quota}}
+
+# The limit itself is the userdb field quota_rule (see SetQuota). INBOX is
+# not counted, so that deliveries always succeed.
+mail_plugins = $mail_plugins quota
+protocol imap {
+  mail_plugins = $mail_plugins imap_quota
+}
+plugin {
+  quota = count:User quota
+  quota_vsizes = yes
+  quota_rule2 = INBOX:ignore
+}
+{{- end}}
 
 passdb {
   driver = passwd-file
@@ -303,9 +386,12 @@ userdb {
 
 namespace inbox {
   inbox = yes
-  separator = /
+  separator = {{.Sep}}
+  prefix = {{.Prefix}}
   mailbox Drafts {
+{{- if .DraftsUse}}
     special_use = \Drafts
+{{- end}}
     auto = subscribe
   }
   mailbox Sent {
