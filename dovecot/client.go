@@ -1,16 +1,14 @@
 package dovecot
 
 import (
-	"bufio"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
-	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/highroad/highroad/internal/serverproc"
 )
 
 func (s *Server) tlsConfig() *tls.Config {
@@ -21,20 +19,7 @@ func (s *Server) tlsConfig() *tls.Config {
 // implicit TLS, for test assertions. The caller closes it. The connection
 // and login are bounded by 10 s; later commands have no watchdog.
 func (s *Server) Dial() (*imapclient.Client, error) {
-	c, err := imapclient.DialTLS(s.Addr, &imapclient.Options{
-		TLSConfig: s.tlsConfig(),
-		Dialer:    &net.Dialer{Timeout: opTimeout},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", s.Addr, err)
-	}
-	watchdog := time.AfterFunc(opTimeout, func() { c.Close() })
-	defer watchdog.Stop()
-	if err := c.Login(s.User, s.Password).Wait(); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("login to %s as %q: %w", s.Addr, s.User, err)
-	}
-	return c, nil
+	return serverproc.Dial(s.Addr, s.tlsConfig(), s.User, s.Password, opTimeout)
 }
 
 // Append delivers a raw message into mailbox (e.g. "INBOX") as if it had
@@ -75,49 +60,4 @@ func (s *Server) AppendAt(mailbox string, raw []byte, at time.Time, flags ...str
 		return 0, fmt.Errorf("logout after append to %q: %w", mailbox, err)
 	}
 	return uint32(data.UID), nil
-}
-
-// waitGreeting polls addr until it sends an untagged OK over TLS, the
-// process exits (exited is closed), fatal reports an error, or startTimeout
-// passes. An open port is not enough: the login process may not be serving
-// yet, and Dovecot keeps retrying a service that fails to start.
-func waitGreeting(addr string, cfg *tls.Config, exited <-chan struct{}, fatal func() error) error {
-	deadline := time.Now().Add(startTimeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	var err error
-	for {
-		if err = greeting(addr, cfg, deadline); err == nil {
-			return nil
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("dovecot exited before greeting on %s", addr)
-		case <-tick.C:
-		}
-		if ferr := fatal(); ferr != nil {
-			return ferr
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no greeting on %s within %v: %w", addr, startTimeout, err)
-		}
-	}
-}
-
-func greeting(addr string, cfg *tls.Config, deadline time.Time) error {
-	d := &net.Dialer{Deadline: deadline}
-	conn, err := tls.DialWithDialer(d, "tcp", addr, cfg)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	conn.SetDeadline(deadline)
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	if !strings.HasPrefix(line, "* OK") {
-		return fmt.Errorf("greeting %q", strings.TrimSpace(line))
-	}
-	return nil
 }

@@ -11,11 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/highroad/highroad/internal/serverproc"
 )
 
 const (
@@ -63,15 +64,7 @@ type Server struct {
 	logPath string  // where log_path and the master's stdout/stderr go
 
 	mu   sync.Mutex
-	proc *proc // nil while stopped
-}
-
-// proc is one run of the Dovecot master.
-type proc struct {
-	pid     int
-	process *os.Process
-	done    chan struct{} // closed once the master has exited and been reaped
-	err     error         // the master's exit status; valid once done is closed
+	proc *serverproc.Proc // the master's run; nil while stopped
 }
 
 // Available reports whether a dovecot binary is installed, and why not: the
@@ -192,59 +185,32 @@ var errPortTaken = errors.New("port taken")
 // launch runs the master in the foreground as a child and waits for the
 // greeting. s.mu must be held or s not yet shared.
 func (s *Server) launch() error {
-	logf, err := os.OpenFile(s.logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	logf, logStart, err := serverproc.OpenLog(s.logPath)
 	if err != nil {
 		return err
 	}
 	defer logf.Close()
-	fi, err := logf.Stat()
-	if err != nil {
-		return err
-	}
-	logStart := fi.Size()
 	cmd := exec.Command(s.bin, "-F", "-c", s.conf)
 	cmd.Dir = s.Dir
 	// A file, not a pipe: Dovecot's children inherit it, and a pipe would
 	// keep the reader waiting for them.
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = sysProcAttr()
-	p, err := spawn(cmd)
+	p, err := serverproc.Spawn("dovecot", cmd)
 	if err != nil {
 		return fmt.Errorf("run %s: %w", s.bin, err)
 	}
-	fatal := func() error { return fatalLine(s.logSince(logStart)) }
-	if err := waitGreeting(s.Addr, s.tlsConfig(), p.done, fatal); err != nil {
-		s.kill(p)
-		if bytes.Contains(s.logSince(logStart), []byte("Address already in use")) {
+	// An open port is not enough: the login process may not be serving
+	// yet, and Dovecot keeps retrying a service that fails to start.
+	fatal := func() error { return fatalLine(serverproc.LogSince(s.logPath, logStart)) }
+	if err := p.WaitGreeting(s.Addr, s.tlsConfig(), startTimeout, fatal); err != nil {
+		p.Kill()
+		if bytes.Contains(serverproc.LogSince(s.logPath, logStart), []byte("Address already in use")) {
 			return fmt.Errorf("%w: %v", errPortTaken, err)
 		}
 		return err
 	}
 	s.proc = p
 	return nil
-}
-
-// spawn starts cmd and reaps it in the background.
-func spawn(cmd *exec.Cmd) (*proc, error) {
-	p := &proc{done: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		// The parent-death signal fires when the thread that forked the
-		// child exits, so hold this thread until Dovecot is gone.
-		runtime.LockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		p.pid, p.process = cmd.Process.Pid, cmd.Process
-		started <- nil
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	if err := <-started; err != nil {
-		return nil, err
-	}
-	return p, nil
 }
 
 // Stop stops the server: SIGTERM to the master, then it waits until the
@@ -264,24 +230,13 @@ func (s *Server) stop() error {
 		return nil
 	}
 	s.proc = nil
-	select {
-	case <-p.done:
-		return fmt.Errorf("dovecot had exited on its own: %v", p.err)
-	default:
-	}
 	// The whole group, not only the master: on their own, imap processes
 	// of connected clients linger up to 10 s after the master has gone.
-	if err := signalGroup(p.pid, syscall.SIGTERM); err != nil {
-		return fmt.Errorf("signal dovecot: %w", err)
+	if err := p.Stop(stopTimeout); err != nil {
+		return err
 	}
-	select {
-	case <-p.done:
-	case <-time.After(stopTimeout):
-		s.kill(p)
-		return fmt.Errorf("dovecot did not stop within %v after SIGTERM; killed it", stopTimeout)
-	}
-	if p.err != nil && !exitedBy(p.err, syscall.SIGTERM) {
-		return fmt.Errorf("dovecot stop: %v", p.err)
+	if err := p.Err(); err != nil && !serverproc.ExitedBy(err, syscall.SIGTERM) {
+		return fmt.Errorf("dovecot stop: %v", err)
 	}
 	return nil
 }
@@ -309,53 +264,16 @@ func (s *Server) Restart() error {
 func (s *Server) Kill() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.proc
-	if p == nil {
-		return nil
+	if s.proc != nil {
+		s.proc.Kill()
+		s.proc = nil
 	}
-	s.proc = nil
-	s.kill(p)
 	return nil
-}
-
-// kill sends SIGKILL to p's process group while the master is still unreaped,
-// so the group id cannot have been reused, and waits for the master.
-func (s *Server) kill(p *proc) {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	signalGroup(p.pid, syscall.SIGKILL)
-	<-p.done
-}
-
-func exitedBy(err error, sig syscall.Signal) bool {
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		return false
-	}
-	ws, ok := ee.Sys().(syscall.WaitStatus)
-	return ok && ws.Signaled() && ws.Signal() == sig
 }
 
 // Log returns the server's log so far (for failure messages): Dovecot's
 // log_path and the master's own output, which share one file.
-func (s *Server) Log() string {
-	b, err := os.ReadFile(s.logPath)
-	if err != nil {
-		return fmt.Sprintf("(no dovecot log: %v)", err)
-	}
-	return string(b)
-}
-
-func (s *Server) logSince(offset int64) []byte {
-	b, err := os.ReadFile(s.logPath)
-	if err != nil || int64(len(b)) < offset {
-		return nil
-	}
-	return b[offset:]
-}
+func (s *Server) Log() string { return serverproc.ReadLog(s.logPath, "dovecot") }
 
 // fatalLine returns the first line of log that reports a fatal error.
 func fatalLine(log []byte) error {

@@ -15,11 +15,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/highroad/highroad/internal/serverproc"
 )
 
 const (
@@ -65,15 +65,7 @@ type Server struct {
 	logPath string // the daemon's stderr, where its log goes
 
 	mu   sync.Mutex
-	proc *proc // nil while stopped
-}
-
-// proc is one run of the imap4d master.
-type proc struct {
-	pid     int
-	process *os.Process
-	done    chan struct{} // closed once the master has exited and been reaped
-	err     error         // the master's exit status; valid once done is closed
+	proc *serverproc.Proc // the master's run; nil while stopped
 }
 
 // Available reports whether an imap4d binary is installed, and why not: the
@@ -180,59 +172,30 @@ var errPortTaken = errors.New("port taken")
 // launch runs the master in the foreground as a child and waits for the
 // greeting. s.mu must be held or s not yet shared.
 func (s *Server) launch() error {
-	logf, err := os.OpenFile(s.logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	logf, logStart, err := serverproc.OpenLog(s.logPath)
 	if err != nil {
 		return err
 	}
 	defer logf.Close()
-	fi, err := logf.Stat()
-	if err != nil {
-		return err
-	}
-	logStart := fi.Size()
 	// --config-file implies --no-config: nothing from /etc/mailutils.conf.
 	cmd := exec.Command(s.bin, "--config-file="+s.conf, "--foreground")
 	cmd.Dir = s.Dir
 	// A file, not a pipe: the per-connection children inherit it, and a
 	// pipe would keep the reader waiting for them.
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = sysProcAttr()
-	p, err := spawn(cmd)
+	p, err := serverproc.Spawn("imap4d", cmd)
 	if err != nil {
 		return fmt.Errorf("run %s: %w", s.bin, err)
 	}
-	if err := waitGreeting(s.Addr, s.tlsConfig(), p.done); err != nil {
-		s.kill(p)
-		if bytes.Contains(s.logSince(logStart), []byte("in use")) {
+	if err := p.WaitGreeting(s.Addr, s.tlsConfig(), startTimeout, nil); err != nil {
+		p.Kill()
+		if bytes.Contains(serverproc.LogSince(s.logPath, logStart), []byte("in use")) {
 			return fmt.Errorf("%w: %v", errPortTaken, err)
 		}
 		return err
 	}
 	s.proc = p
 	return nil
-}
-
-// spawn starts cmd and reaps it in the background.
-func spawn(cmd *exec.Cmd) (*proc, error) {
-	p := &proc{done: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		// The parent-death signal fires when the thread that forked the
-		// child exits, so hold this thread until imap4d is gone.
-		runtime.LockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		p.pid, p.process = cmd.Process.Pid, cmd.Process
-		started <- nil
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	if err := <-started; err != nil {
-		return nil, err
-	}
-	return p, nil
 }
 
 // Stop stops the server: SIGTERM to the master and its per-connection
@@ -252,23 +215,9 @@ func (s *Server) stop() error {
 		return nil
 	}
 	s.proc = nil
-	select {
-	case <-p.done:
-		return fmt.Errorf("imap4d had exited on its own: %v", p.err)
-	default:
-	}
-	if err := signalGroup(p.pid, syscall.SIGTERM); err != nil {
-		return fmt.Errorf("signal imap4d: %w", err)
-	}
-	select {
-	case <-p.done:
-	case <-time.After(stopTimeout):
-		s.kill(p)
-		return fmt.Errorf("imap4d did not stop within %v after SIGTERM; killed it", stopTimeout)
-	}
 	// Children still serving a connection get the same SIGTERM; the
 	// master's exit status after it says nothing useful.
-	return nil
+	return p.Stop(stopTimeout)
 }
 
 // Restart stops the server as Stop does, if it is running, and starts it
@@ -299,42 +248,14 @@ func (s *Server) Restart() error {
 func (s *Server) Kill() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.proc
-	if p == nil {
-		return nil
+	if s.proc != nil {
+		s.proc.Kill()
+		s.proc = nil
 	}
-	s.proc = nil
-	s.kill(p)
 	return nil
 }
 
-// kill sends SIGKILL to p's process group while the master is still
-// unreaped, so the group id cannot have been reused, and waits for it.
-func (s *Server) kill(p *proc) {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	signalGroup(p.pid, syscall.SIGKILL)
-	<-p.done
-}
-
 // Log returns the server's log so far (for failure messages).
-func (s *Server) Log() string {
-	b, err := os.ReadFile(s.logPath)
-	if err != nil {
-		return fmt.Sprintf("(no imap4d log: %v)", err)
-	}
-	return string(b)
-}
-
-func (s *Server) logSince(offset int64) []byte {
-	b, err := os.ReadFile(s.logPath)
-	if err != nil || int64(len(b)) < offset {
-		return nil
-	}
-	return b[offset:]
-}
+func (s *Server) Log() string { return serverproc.ReadLog(s.logPath, "imap4d") }
 
 func (s *Server) path(name string) string { return filepath.Join(s.Dir, name) }

@@ -1,20 +1,13 @@
 package mailutils
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"os"
 	"regexp"
 	"strings"
 	"text/template"
-	"time"
+
+	"github.com/highroad/highroad/internal/serverproc"
 )
 
 const (
@@ -82,61 +75,25 @@ func (s *Server) populate() error {
 
 // writeCert makes a self-signed certificate for localhost and 127.0.0.1.
 func (s *Server) writeCert() error {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "localhost", Organization: []string{"highroad tests"}},
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(7 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return err
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return err
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	cert, err := serverproc.NewCert()
 	if err != nil {
 		return err
 	}
 	s.CAFile = s.path("cert.pem")
-	s.CAPool = x509.NewCertPool()
-	s.CAPool.AddCert(cert)
-	if err := os.WriteFile(s.CAFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+	s.CAPool = cert.Pool
+	if err := os.WriteFile(s.CAFile, cert.CertPEM, 0o600); err != nil {
 		return err
 	}
-	return os.WriteFile(s.path("key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+	return os.WriteFile(s.path("key.pem"), cert.KeyPEM, 0o600)
 }
 
-// choosePorts picks two distinct free ports by listening on port 0.
+// choosePorts picks two distinct free ports.
 func (s *Server) choosePorts() error {
-	var addrs [2]string
-	for i := range addrs {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return fmt.Errorf("choose a port: %w", err)
-		}
-		// Held until both are chosen, so they differ.
-		defer l.Close()
-		addrs[i] = l.Addr().String()
+	addr, plain, err := serverproc.FreePorts()
+	if err != nil {
+		return err
 	}
-	s.Addr, s.PlainAddr = addrs[0], addrs[1]
+	s.Addr, s.PlainAddr = addr, plain
 	return nil
 }
 

@@ -1,12 +1,12 @@
-package mailutils
+package serverproc
 
 import (
 	"os"
 	"syscall"
 )
 
-// imap4d does not run on Windows: these only let dependent tests build,
-// and Start skips there (or fails in CI).
+// Neither Dovecot nor imap4d runs on Windows: these only let dependent
+// tests build, and the servers' Start skips there (or fails in CI).
 
 func sysProcAttr() *syscall.SysProcAttr { return nil }
 

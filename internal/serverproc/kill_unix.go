@@ -1,6 +1,6 @@
 //go:build unix
 
-package mailutils
+package serverproc
 
 import "syscall"
 

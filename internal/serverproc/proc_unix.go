@@ -1,10 +1,11 @@
 //go:build unix && !linux
 
-package mailutils
+package serverproc
 
 import "syscall"
 
-// sysProcAttr puts imap4d in its own process group, so Kill reaches all of it.
+// sysProcAttr puts the server in its own process group, so Kill reaches all
+// of it.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
