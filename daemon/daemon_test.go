@@ -80,22 +80,32 @@ func newDaemon(t *testing.T, srv *demo.Server, storePath string, with ...func(*d
 	src := "profile:\n  name: Test User\n  address: test@example.org\n" +
 		"accounts:\n  - name: test\n    server: " + host + "\n    port: " + port + "\n    tls: plain\n" +
 		"    username: " + srv.User + "\n    password_env: HIGHROAD_TEST_PASSWORD\n    first_run_window: 3650d\n"
-	cfg, err := config.Parse("test.yaml", []byte(src))
+	tm := daemon.Timeouts{Command: 5 * time.Second, Recheck: 2 * time.Second, BackoffMin: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond}
+	return buildDaemon(t, "test.yaml", src, storePath, tm, 100, with...)
+}
+
+// buildDaemon parses src (named file in errors) as the configuration and
+// returns a daemon for it with its state at statePath (closed when the test
+// ends), the default classifier and templates, timeouts tm, a log that
+// discards, and an events channel of capacity n. The functions in with
+// change the options, in order, before daemon.New.
+func buildDaemon(t testing.TB, file, src, statePath string, tm daemon.Timeouts, n int, with ...func(*daemon.Options)) (*daemon.Daemon, chan daemon.Event) {
+	t.Helper()
+	cfg, err := config.Parse(file, []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := state.Open(storePath)
+	st, err := state.Open(statePath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	c, _ := classifier.New(classifier.Default(), "test@example.org")
 	tmpls, _ := drafts.LoadTemplates("")
-	events := make(chan daemon.Event, 100)
+	events := make(chan daemon.Event, n)
 	o := daemon.Options{
 		Config: cfg, Store: st, Classifier: c, Templates: tmpls, Events: events,
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Timeouts: daemon.Timeouts{Command: 5 * time.Second, Recheck: 2 * time.Second, BackoffMin: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Timeouts: tm,
 	}
 	for _, f := range with {
 		f(&o)

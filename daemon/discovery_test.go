@@ -78,7 +78,7 @@ func TestExpungeGapDoesNotSpin(t *testing.T) {
 // answers nothing (GNU Mailutils imap4d 3.15), new mail is still found
 // (issue 9, item 6).
 func TestNewMailWithoutUIDSearch(t *testing.T) {
-	srv := startFaultServer(t, faults{noUIDSearch: true})
+	srv := startFaultServer(t, &faults{noUIDSearch: true})
 	deliverAll(t, srv, mixed[1:2]) // the first pass finds it with SEARCH SINCE
 	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
 	startDaemon(t, d)

@@ -2,8 +2,6 @@ package daemon_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,12 +10,9 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
-	"github.com/highroad/highroad/classifier"
 	"github.com/highroad/highroad/config"
 	"github.com/highroad/highroad/daemon"
 	"github.com/highroad/highroad/dovecot"
-	"github.com/highroad/highroad/drafts"
-	"github.com/highroad/highroad/state"
 )
 
 // Issue 9's fault suite against a real Dovecot where the in-memory server
@@ -30,30 +25,8 @@ import (
 func stateDaemon(t *testing.T, srv *dovecot.Server, statePath string, with ...func(*daemon.Options)) (*daemon.Daemon, chan daemon.Event) {
 	t.Helper()
 	t.Setenv("HIGHROAD_TEST_PASSWORD", srv.Password)
-	cfg, err := config.Parse(filepath.Join(t.TempDir(), "config.yaml"), []byte(accountConfig(dovecotEndpoint(srv), statePath)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := state.Open(statePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	c, _ := classifier.New(classifier.Default(), "test@example.org")
-	tmpls, _ := drafts.LoadTemplates("")
-	events := make(chan daemon.Event, 1000)
-	o := daemon.Options{
-		Config: cfg, Store: st, Classifier: c, Templates: tmpls, Events: events,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Timeouts: faultTimeouts,
-	}
-	for _, f := range with {
-		f(&o)
-	}
-	d, err := daemon.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d, events
+	file := filepath.Join(t.TempDir(), "config.yaml")
+	return buildDaemon(t, file, accountConfig(dovecotEndpoint(srv), statePath), statePath, faultTimeouts, 1000, with...)
 }
 
 // answered returns, per Message-ID, how many drafts in mailbox answer it.

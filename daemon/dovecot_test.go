@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -17,13 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/highroad/highroad/classifier"
 	"github.com/highroad/highroad/config"
 	"github.com/highroad/highroad/daemon"
 	"github.com/highroad/highroad/demo"
 	"github.com/highroad/highroad/dovecot"
-	"github.com/highroad/highroad/drafts"
-	"github.com/highroad/highroad/state"
 )
 
 // realServer wraps a Dovecot for the checks shared with the in-process
@@ -66,27 +61,9 @@ func dovecotDaemon(t testing.TB, srv *dovecot.Server) (*daemon.Daemon, chan daem
 		os.Setenv("HIGHROAD_TEST_PASSWORD", srv.Password)
 	}
 	dir := t.TempDir()
-	cfg, err := config.Parse(filepath.Join(dir, "config.yaml"), []byte(configFor(srv, filepath.Join(dir, "state.db"))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := state.Open(cfg.StatePath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	c, _ := classifier.New(classifier.Default(), "test@example.org")
-	tmpls, _ := drafts.LoadTemplates("")
-	events := make(chan daemon.Event, 10000)
-	d, err := daemon.New(daemon.Options{
-		Config: cfg, Store: st, Classifier: c, Templates: tmpls, Events: events,
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Timeouts: daemon.Timeouts{Command: 10 * time.Second, Recheck: 30 * time.Second, BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d, events
+	statePath := filepath.Join(dir, "state.db")
+	tm := daemon.Timeouts{Command: 10 * time.Second, Recheck: 30 * time.Second, BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second}
+	return buildDaemon(t, filepath.Join(dir, "config.yaml"), configFor(srv, statePath), statePath, tm, 10000)
 }
 
 func TestDovecotMixedMail(t *testing.T) {

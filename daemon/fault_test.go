@@ -18,7 +18,8 @@ import (
 	"github.com/highroad/highroad/demo"
 )
 
-// faults are the server misbehaviours a faultSession injects.
+// faults are the server misbehaviours a faultSession injects. The
+// refusals can be switched on and off while the server runs.
 type faults struct {
 	// noUIDSearch answers UID SEARCH UID n:* with nothing, as GNU
 	// Mailutils imap4d 3.15 does.
@@ -26,12 +27,18 @@ type faults struct {
 	// quietIdle never pushes during IDLE, as Cyrus without idled or
 	// Courier without FAM; news still comes with the next command's answer.
 	quietIdle bool
+	// refuseAppend says NO [OVERQUOTA] to APPEND to Drafts, as a server
+	// over quota does.
+	refuseAppend atomic.Bool
+	// refuseStore says NO to STORE.
+	refuseStore atomic.Bool
 }
 
-// faultSession is an imapmemserver session with faults.
+// faultSession is an imapmemserver session that misbehaves as f says, and
+// otherwise does what the server does.
 type faultSession struct {
 	imapserver.SessionIMAP4rev2
-	f faults
+	f *faults
 }
 
 func (s *faultSession) Search(kind imapserver.NumKind, c *imap.SearchCriteria, o *imap.SearchOptions) (*imap.SearchData, error) {
@@ -39,6 +46,20 @@ func (s *faultSession) Search(kind imapserver.NumKind, c *imap.SearchCriteria, o
 		return &imap.SearchData{}, nil
 	}
 	return s.SessionIMAP4rev2.Search(kind, c, o)
+}
+
+func (s *faultSession) Append(mailbox string, r imap.LiteralReader, opts *imap.AppendOptions) (*imap.AppendData, error) {
+	if mailbox == "Drafts" && s.f.refuseAppend.Load() {
+		return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Code: "OVERQUOTA", Text: "quota exceeded"}
+	}
+	return s.SessionIMAP4rev2.Append(mailbox, r, opts)
+}
+
+func (s *faultSession) Store(w *imapserver.FetchWriter, set imap.NumSet, flags *imap.StoreFlags, opts *imap.StoreOptions) error {
+	if s.f.refuseStore.Load() {
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Text: "keywords are read-only today"}
+	}
+	return s.SessionIMAP4rev2.Store(w, set, flags, opts)
 }
 
 func (s *faultSession) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
@@ -50,9 +71,9 @@ func (s *faultSession) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) er
 }
 
 // startFaultServer starts the in-memory server of demo.Start with every
-// session wrapped in f. The demo.Server returned has what Deliver and
+// session obeying f. The demo.Server returned has what Deliver and
 // Messages need, but must not be closed: the test's cleanup does it.
-func startFaultServer(t *testing.T, f faults) *demo.Server {
+func startFaultServer(t *testing.T, f *faults) *demo.Server {
 	t.Helper()
 	mem := imapmemserver.New()
 	u := imapmemserver.NewUser("alex", "s3cret-pass")

@@ -3,8 +3,6 @@ package daemon_test
 import (
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,13 +12,10 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
-	"github.com/highroad/highroad/classifier"
 	"github.com/highroad/highroad/config"
 	"github.com/highroad/highroad/daemon"
 	"github.com/highroad/highroad/dovecot"
-	"github.com/highroad/highroad/drafts"
 	"github.com/highroad/highroad/internal/faultproxy"
-	"github.com/highroad/highroad/state"
 )
 
 // The fault-injection suite (issue 9): the daemon's promises (one draft per
@@ -58,26 +53,8 @@ func endpointDaemon(t *testing.T, e endpoint, tm daemon.Timeouts) (*daemon.Daemo
 	t.Helper()
 	t.Setenv("HIGHROAD_TEST_PASSWORD", e.password)
 	dir := t.TempDir()
-	cfg, err := config.Parse(filepath.Join(dir, "config.yaml"), []byte(accountConfig(e, filepath.Join(dir, "state.db"))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := state.Open(cfg.StatePath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	c, _ := classifier.New(classifier.Default(), "test@example.org")
-	tmpls, _ := drafts.LoadTemplates("")
-	events := make(chan daemon.Event, 20000)
-	d, err := daemon.New(daemon.Options{
-		Config: cfg, Store: st, Classifier: c, Templates: tmpls, Events: events,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Timeouts: tm,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d, events
+	statePath := filepath.Join(dir, "state.db")
+	return buildDaemon(t, filepath.Join(dir, "config.yaml"), accountConfig(e, statePath), statePath, tm, 20000)
 }
 
 // faultPool holds corpus mail whose verdict is known.

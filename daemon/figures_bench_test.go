@@ -16,15 +16,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/highroad/highroad/classifier"
 	"github.com/highroad/highroad/config"
 	"github.com/highroad/highroad/daemon"
 	"github.com/highroad/highroad/demo"
 	"github.com/highroad/highroad/dovecot"
-	"github.com/highroad/highroad/drafts"
 	"github.com/highroad/highroad/internal/faultproxy"
 	"github.com/highroad/highroad/mailutils"
-	"github.com/highroad/highroad/state"
 )
 
 // The figures of issue 9's closing note, measured with the daemon's
@@ -57,24 +54,9 @@ func defaultsDaemon(b testing.TB, e endpoint, tlsMode string) (*daemon.Daemon, c
 	b.Helper()
 	b.Setenv("HIGHROAD_TEST_PASSWORD", e.password)
 	dir := b.TempDir()
-	cfg, err := config.Parse(filepath.Join(dir, "config.yaml"), []byte(defaultsConfig(e, tlsMode, filepath.Join(dir, "state.db"))))
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := state.Open(cfg.StatePath())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	c, _ := classifier.New(classifier.Default(), "test@example.org")
-	tmpls, _ := drafts.LoadTemplates("")
-	events := make(chan daemon.Event, 1000)
-	d, err := daemon.New(daemon.Options{Config: cfg, Store: st, Classifier: c, Templates: tmpls, Events: events,
-		Log: benchLog()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return d, events
+	statePath := filepath.Join(dir, "state.db")
+	return buildDaemon(b, filepath.Join(dir, "config.yaml"), defaultsConfig(e, tlsMode, statePath), statePath,
+		daemon.Timeouts{}, 1000, func(o *daemon.Options) { o.Log = benchLog() })
 }
 
 // runBench runs d until the benchmark ends.

@@ -36,7 +36,7 @@ func awaitLog(t *testing.T, logs logRecords, text string) slog.Record {
 // 8). Timeouts are shortened 100-fold: the default heartbeat of 20 s
 // becomes 200 ms.
 func TestIdleThatNeverPushes(t *testing.T) {
-	srv := startFaultServer(t, faults{quietIdle: true})
+	srv := startFaultServer(t, &faults{quietIdle: true})
 	p := startProxy(t, srv.Addr)
 	logs := make(logRecords, 1000)
 	const heartbeat = 200 * time.Millisecond

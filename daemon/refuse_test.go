@@ -1,8 +1,6 @@
 package daemon_test
 
 import (
-	"log"
-	"net"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -10,73 +8,11 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
 	"github.com/highroad/highroad/config"
 	"github.com/highroad/highroad/daemon"
 	"github.com/highroad/highroad/demo"
 )
-
-// refusals are switches that make the in-memory server refuse commands as a
-// real one does: APPEND to Drafts over quota, STORE.
-type refusals struct {
-	refuseAppend, refuseStore atomic.Bool
-	refusedAppends            atomic.Int32
-}
-
-// refusingSession is an imapmemserver session that says NO while a switch
-// is on, and otherwise does what the server does.
-type refusingSession struct {
-	imapserver.SessionIMAP4rev2
-	f *refusals
-}
-
-func (s *refusingSession) Append(mailbox string, r imap.LiteralReader, opts *imap.AppendOptions) (*imap.AppendData, error) {
-	if mailbox == "Drafts" && s.f.refuseAppend.Load() {
-		s.f.refusedAppends.Add(1)
-		return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Code: "OVERQUOTA", Text: "quota exceeded"}
-	}
-	return s.SessionIMAP4rev2.Append(mailbox, r, opts)
-}
-
-func (s *refusingSession) Store(w *imapserver.FetchWriter, set imap.NumSet, flags *imap.StoreFlags, opts *imap.StoreOptions) error {
-	if s.f.refuseStore.Load() {
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Text: "keywords are read-only today"}
-	}
-	return s.SessionIMAP4rev2.Store(w, set, flags, opts)
-}
-
-// startRefusingServer starts an in-memory server like demo.Start's whose
-// sessions obey f. The returned demo.Server only serves to dial it.
-func startRefusingServer(t *testing.T, f *refusals) *demo.Server {
-	t.Helper()
-	mem := imapmemserver.New()
-	u := imapmemserver.NewUser("alex", "s3cret-pass")
-	for _, mb := range []string{"INBOX", "Drafts", "Sent"} {
-		u.Create(mb, nil)
-	}
-	mem.AddUser(u)
-	srv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return &refusingSession{mem.NewSession().(imapserver.SessionIMAP4rev2), f}, nil, nil
-		},
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
-		InsecureAuth: true,
-		Logger:       log.New(discardWriter{}, "", 0),
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return &demo.Server{Addr: ln.Addr().String(), User: "alex", Password: "s3cret-pass"}
-}
-
-type discardWriter struct{}
-
-func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 
 // clock is a daemon clock the test can move forward.
 type clock struct{ offset atomic.Int64 }
@@ -102,9 +38,9 @@ func flagged(t *testing.T, srv *demo.Server) map[imap.UID]bool {
 // written, the messages get no keyword and the state says they wait; once
 // the quota is lifted, and their time has come, they are drafted, once.
 func TestRefusedAppendWaitsAndIsRetried(t *testing.T) {
-	f := &refusals{}
+	f := &faults{}
 	f.refuseAppend.Store(true)
-	srv := startRefusingServer(t, f)
+	srv := startFaultServer(t, f)
 	srv.Deliver("INBOX", rejection(t, 1))
 	srv.Deliver("INBOX", rejection(t, 2))
 	var clk clock
@@ -161,9 +97,9 @@ func TestRefusedAppendWaitsAndIsRetried(t *testing.T) {
 // TestScanReportsRefusedDraft: a scan's event for a refused draft says
 // so, which `highroad scan` prints as "not drafted" with exit status 1.
 func TestScanReportsRefusedDraft(t *testing.T) {
-	f := &refusals{}
+	f := &faults{}
 	f.refuseAppend.Store(true)
-	srv := startRefusingServer(t, f)
+	srv := startFaultServer(t, f)
 	srv.Deliver("INBOX", rejection(t, 1))
 	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))
 	if err := d.Scan(t.Context(), time.Time{}, nil); err != nil {
@@ -181,9 +117,9 @@ func TestScanReportsRefusedDraft(t *testing.T) {
 // TestRefusedStoreIsNotRecorded: a NO to STORE leaves the keyword
 // unrecorded; the draft is there.
 func TestRefusedStoreIsNotRecorded(t *testing.T) {
-	f := &refusals{}
+	f := &faults{}
 	f.refuseStore.Store(true)
-	srv := startRefusingServer(t, f)
+	srv := startFaultServer(t, f)
 	raw := rejection(t, 1)
 	srv.Deliver("INBOX", raw)
 	d, events := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"))

@@ -11,9 +11,9 @@ import (
 // TestScanSinceRefusedDraftIsRetried: scan -since reaches old mail; a draft
 // the server refused then is tried again by run, past the cutoff.
 func TestScanSinceRefusedDraftIsRetried(t *testing.T) {
-	f := &refusals{}
+	f := &faults{}
 	f.refuseAppend.Store(true)
-	srv := startRefusingServer(t, f)
+	srv := startFaultServer(t, f)
 	old := rejection(t, 1)
 	if err := srv.DeliverAt("INBOX", old, time.Now().Add(-60*day)); err != nil {
 		t.Fatal(err)
