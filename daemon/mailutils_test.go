@@ -1,16 +1,9 @@
 package daemon_test
 
 import (
-	"bytes"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
-	gomessage "github.com/emersion/go-message"
-	gomail "github.com/emersion/go-message/mail"
-
-	"github.com/highroad/highroad/config"
 	"github.com/highroad/highroad/daemon"
 	"github.com/highroad/highroad/demo"
 	"github.com/highroad/highroad/mailutils"
@@ -128,49 +121,7 @@ func TestMailutilsRestart(t *testing.T) {
 // checkNoKeywordMailbox is checkMailbox for a server that refuses custom
 // keywords: no flag at all may be added to INBOX, and Drafts holds one
 // threaded draft per rejection.
-func checkNoKeywordMailbox(t *testing.T, srv interface {
-	Messages(string) ([]demo.Message, error)
-}, want []mail) {
+func checkNoKeywordMailbox(t *testing.T, srv mailboxReader, want []mail) {
 	t.Helper()
-	inbox, err := srv.Messages("INBOX")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(inbox) != len(want) {
-		t.Fatalf("INBOX has %d messages, want %d", len(inbox), len(want))
-	}
-	rejectionIDs := map[string]bool{}
-	for i, m := range inbox {
-		for _, f := range m.Flags {
-			if !strings.EqualFold(string(f), `\Recent`) {
-				t.Errorf("%s: flag %q was added (the server takes no %s keyword)", want[i].path, f, config.DefaultKeyword)
-			}
-		}
-		if want[i].rejection {
-			rejectionIDs[messageID(t, m.Raw)] = true
-		}
-	}
-	box, err := srv.Messages("Drafts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(box) != len(rejectionIDs) {
-		t.Fatalf("Drafts has %d messages, want one per rejection (%d)", len(box), len(rejectionIDs))
-	}
-	for _, m := range box {
-		if !hasFlag(m.Flags, imap.FlagDraft) {
-			t.Errorf("draft %d lacks \\Draft: %v", m.UID, m.Flags)
-		}
-		e, err := gomessage.Read(bytes.NewReader(m.Raw))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := gomail.Header{Header: e.Header}
-		irt, _ := h.MsgIDList("In-Reply-To")
-		if len(irt) != 1 || !rejectionIDs[irt[0]] {
-			t.Errorf("draft In-Reply-To = %v, want one of the rejections %v", irt, rejectionIDs)
-			continue
-		}
-		delete(rejectionIDs, irt[0])
-	}
+	checkOutcome(t, srv, want, false)
 }
