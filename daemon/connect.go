@@ -27,9 +27,10 @@ type session struct {
 	a       *config.Account
 	log     *slog.Logger
 	c       *imapclient.Client
-	changed chan struct{} // a mailbox grew; buffered, never blocks the reader
-	drafts  string        // the Drafts mailbox's name
-	found   draftsChoice  // how it was found, for check
+	changed chan struct{}   // a mailbox grew; buffered, never blocks the reader
+	stop    <-chan struct{} // closed when the session's context ends
+	drafts  string          // the Drafts mailbox's name
+	found   draftsChoice    // how it was found, for check
 	keyword imap.Flag
 	// keywordOK is false when the selected mailbox refuses custom keywords.
 	keywordOK   bool
@@ -57,7 +58,7 @@ type session struct {
 
 // connect dials, logs in and finds the Drafts mailbox.
 func (d *Daemon) connect(ctx context.Context, a *config.Account, log *slog.Logger) (*session, error) {
-	s := &session{d: d, a: a, log: log, changed: make(chan struct{}, 1), keyword: imap.Flag(a.Keyword),
+	s := &session{d: d, a: a, log: log, stop: ctx.Done(), changed: make(chan struct{}, 1), keyword: imap.Flag(a.Keyword),
 		lastUID: map[string]uint32{}}
 	tlsConfig, err := tlsConfig(a)
 	if err != nil {

@@ -322,10 +322,17 @@ func (s *session) mark(rec *state.Rejection, m fetched, log *slog.Logger) (bool,
 	return true, nil
 }
 
+// emit reports ev on the Events channel, giving up when the session's
+// context ends, so that a reader that stopped reading cannot hold up a
+// stop.
 func (s *session) emit(ev Event) {
 	ev.Took = time.Since(s.passStart)
-	if s.d.Events != nil {
-		s.d.Events <- ev
+	if s.d.Events == nil {
+		return
+	}
+	select {
+	case s.d.Events <- ev:
+	case <-s.stop:
 	}
 }
 

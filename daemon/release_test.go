@@ -67,3 +67,35 @@ func TestStateFreeBetweenBatches(t *testing.T) {
 		next()
 	}
 }
+
+// TestStopWithAnUnreadEvent cancels a daemon whose Events reader has
+// stopped reading: Run must still return.
+func TestStopWithAnUnreadEvent(t *testing.T) {
+	srv := startServer(t)
+	var others []mail
+	for _, m := range mixed {
+		if !m.rejection {
+			others = append(others, m) // reported together, after their FETCH
+		}
+	}
+	deliverAll(t, srv, others[:2])
+	events := make(chan daemon.Event) // nobody reads after the first
+	d, _ := newDaemon(t, srv, filepath.Join(t.TempDir(), "state.db"), func(o *daemon.Options) { o.Events = events })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	select {
+	case <-events: // the daemon now waits to report the second message
+	case <-time.After(20 * time.Second):
+		t.Fatal("no event within 20 s")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v after cancellation, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return within 10 s of cancellation while an event was unread")
+	}
+}
